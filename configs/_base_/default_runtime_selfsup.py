@@ -1,0 +1,15 @@
+# Runtime for self-supervised pretraining (mmpretrain scope). Inherits mmpretrain's default
+# runtime through the ``mmpretrain::`` prefix and adds what every grass_mm run needs.
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['grass_mm'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='nccl'))  # tools/train.py switches to gloo on CPU
+randomness = dict(seed=0)
+log_processor = dict(window_size=10)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
+# Checkpoints hold plain data only, so they load with torch.load(weights_only=True).
+# (tools/train.py re-adds this hook if a child config replaces custom_hooks.)
+custom_hooks = [dict(type='PlainCheckpointHook')]

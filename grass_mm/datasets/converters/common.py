@@ -1,0 +1,106 @@
+import contextlib
+import os
+import os.path as osp
+import shutil
+import warnings
+
+import numpy as np
+from PIL import Image
+
+
+def _inside(a: str, b: str) -> bool:
+    a, b = osp.realpath(a), osp.realpath(b)
+    return a == b or a.startswith(b.rstrip(os.sep) + os.sep)
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: str, overwrite: bool = False, inputs=()):
+    """Yield a staging folder that replaces ``out_dir`` only if the block succeeds.
+
+    Raises:
+        FileExistsError: ``out_dir`` exists and is not empty and ``overwrite`` is False.
+        ValueError: ``out_dir`` and one of ``inputs`` contain each other (the input would
+            be overwritten or deleted).
+    """
+    for src in inputs:
+        if _inside(out_dir, src) or _inside(src, out_dir):
+            raise ValueError(f'output {out_dir} and input {src} overlap; choose another output')
+    if osp.exists(out_dir) and (not osp.isdir(out_dir) or os.listdir(out_dir)) and not overwrite:
+        raise FileExistsError(f'output {out_dir} already exists; pass --overwrite to replace it')
+    parent = osp.dirname(osp.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    stage = osp.join(parent, f'.{osp.basename(osp.abspath(out_dir))}.partial-{os.getpid()}')
+    if osp.exists(stage):
+        shutil.rmtree(stage)
+    os.makedirs(stage)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if osp.exists(out_dir):
+        old = stage + '.old'
+        os.rename(out_dir, old)
+        os.rename(stage, out_dir)
+        shutil.rmtree(old, ignore_errors=True) if osp.isdir(old) else os.remove(old)
+    else:
+        os.rename(stage, out_dir)
+
+
+def verify_image(path: str) -> tuple:
+    """Fully decode an image; return ``(height, width)``; raise ValueError naming the file."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image file not found: {path}')
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.height, img.width
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f'unreadable or truncated image file {path}: {e}') from e
+
+
+def read_mask(path: str, mode: str) -> np.ndarray:
+    """Read a mask as ``'RGB'`` (palette PNGs converted) or ``'L'`` index values."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'mask file not found: {path}')
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if mode == 'RGB':
+                return np.asarray(img.convert('RGB'))
+            if img.mode == 'P':
+                raise ValueError('index masks must not be palette images')
+            arr = np.asarray(img)
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f'unreadable or truncated mask file {path}: {e}') from e
+    if arr.ndim != 2:
+        raise ValueError(f'mask {path} must be single-channel, got shape {arr.shape}')
+    return arr
+
+
+def pair_by_stem(img_paths, mask_paths, on_missing: str = 'error', what: str = ''):
+    """Match images and masks by file stem. Returns sorted ``[(img, mask)]``.
+
+    An image without mask (or the reverse) raises FileNotFoundError naming it, or with
+    ``on_missing='skip'`` is skipped with one warning counting them.
+    """
+    imgs = {osp.splitext(osp.basename(p))[0]: p for p in img_paths}
+    masks = {osp.splitext(osp.basename(p))[0]: p for p in mask_paths}
+    no_mask = sorted(imgs[k] for k in imgs.keys() - masks.keys())
+    no_img = sorted(masks[k] for k in masks.keys() - imgs.keys())
+    if on_missing == 'error':
+        if no_mask:
+            raise FileNotFoundError(f'image {no_mask[0]} has no mask ({len(no_mask)} in {what})')
+        if no_img:
+            raise FileNotFoundError(f'mask {no_img[0]} has no image ({len(no_img)} in {what})')
+    elif no_mask or no_img:
+        warnings.warn(f'skipped {len(no_mask)} image(s) without mask and {len(no_img)} '
+                      f'mask(s) without image in {what}')
+    return [(imgs[k], masks[k]) for k in sorted(imgs.keys() & masks.keys())]
+
+
+def list_files(folder: str, suffixes) -> list:
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'folder not found: {folder}')
+    return sorted(osp.join(folder, f) for f in os.listdir(folder)
+                  if f.lower().endswith(tuple(suffixes)))

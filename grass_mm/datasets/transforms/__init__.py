@@ -1,0 +1,3 @@
+from .load_rs_tile import LoadRSTile
+
+__all__ = ['LoadRSTile']

@@ -1,0 +1,345 @@
+"""Patch-contrastive auxiliary head (CT: "A Contrastive Learning Scheme with Transformer Innate Patches").
+
+Every position of an encoder feature map is a patch of ``stride x stride`` input pixels. The ground truth is
+cut into the same grid; for each class ``c`` present in the batch, *positive* patches are those whose ground
+truth is (at least ``purity``) ``c``, *negative* patches contain no ``c`` at all. Sampling runs over the
+patches of all images of the batch at once (fixed-size ``topk`` on masked scores: no per-sample loop, no
+host sync). Hard positives (the least confident for ``c`` according to the decode head) are contrasted with
+the most confident positives and with the negatives, with InfoNCE or the paper's cosine "CL" loss (binary
+cross-entropy on ``s = (cos + 1) / 2`` with label 1 for positive and 0 for negative pairs; the negative term
+is really computed, unlike the original code whose cross-entropy ignore index zeroed it).
+
+The head needs the decode head's logits, so it is driven by
+:class:`~grass_mm.seg.contrast_encoder_decoder.ContrastEncoderDecoder` (``patch_contrast_head=`` key),
+during training only.
+"""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+_NEG_FILL = -1e9  # finite "minus infinity": keeps logsumexp gradients finite when every entry is masked
+
+
+# ----------------------------------------------------------------------------------------------------------
+# pure functions
+# ----------------------------------------------------------------------------------------------------------
+def patch_class_fractions(gt: Tensor, size: Tuple[int, int], num_classes: int,
+                          ignore_index: int = 255) -> Tuple[Tensor, Tensor]:
+    """Share of every class (and of ``ignore_index``) inside each patch of a ``size`` grid.
+
+    Args:
+        gt (Tensor): (B, H, W) or (B, 1, H, W) integer labels.
+        size (tuple): (h, w) of the feature grid; a patch is ``H / h x W / w`` pixels (adaptive
+            average pooling, exact when the strides divide the image size).
+        num_classes (int): C.
+        ignore_index (int): label of unlabelled pixels (any label outside ``[0, C)`` counts as ignore).
+
+    Returns:
+        tuple: ``frac`` (B, C, h, w) class fractions and ``ignore_frac`` (B, h, w).
+    """
+    if gt.dim() == 4:
+        gt = gt[:, 0]
+    gt = gt.long()
+    gt = torch.where((gt < 0) | (gt >= num_classes), torch.full_like(gt, num_classes), gt)
+    onehot = F.one_hot(gt, num_classes + 1).permute(0, 3, 1, 2).float()  # (B, C+1, H, W)
+    frac = F.adaptive_avg_pool2d(onehot, size)
+    return frac[:, :num_classes], frac[:, num_classes]
+
+
+def patch_confidence(seg_logits: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Mean softmax probability of every class over each patch (no gradient).
+
+    Args:
+        seg_logits (Tensor): (B, C, h', w') decode-head logits.
+        size (tuple): (h, w) feature grid.
+
+    Returns:
+        Tensor: (B, C, h, w) float32.
+    """
+    with torch.no_grad():
+        prob = seg_logits.detach().float().softmax(dim=1)
+        if prob.shape[-2] >= size[0] and prob.shape[-1] >= size[1]:
+            return F.adaptive_avg_pool2d(prob, size)
+        return F.interpolate(prob, size=size, mode='bilinear', align_corners=False)
+
+
+def _masked_topk(score: Tensor, mask: Tensor, k: int, largest: bool) -> Tuple[Tensor, Tensor]:
+    """Indices of the ``k`` best masked entries per row and the validity of each slot.
+
+    Args:
+        score (Tensor): (C, N) float scores.
+        mask (Tensor): (C, N) bool, entries allowed.
+        k (int): slots per row (clipped to N).
+        largest (bool): rank by descending score.
+
+    Returns:
+        tuple: ``idx`` (C, k) long and ``valid`` (C, k) bool (slot j valid iff j < mask.sum(1)).
+    """
+    k = min(k, score.shape[1])
+    fill = float('-inf') if largest else float('inf')
+    idx = torch.where(mask, score, torch.full_like(score, fill)).topk(k, dim=1, largest=largest).indices
+    count = mask.sum(dim=1, keepdim=True)
+    valid = torch.arange(k, device=score.device)[None] < count
+    return idx, valid
+
+
+def select_patches(frac: Tensor, ignore_frac: Tensor, conf: Optional[Tensor], purity: float = 1.0,
+                   hard_share: float = 0.4, max_pos: int = 128, max_neg: int = 256,
+                   hard_negatives: bool = False,
+                   generator: Optional[torch.Generator] = None) -> Dict[str, Tensor]:
+    """Per-class positive / negative patch selection across the whole batch.
+
+    Patches are flattened over (B, h, w) to ``N = B*h*w``. For class ``c``:
+
+    * positives: ``frac[c] >= purity``; among them ``n_sel = min(n_pos, max_pos)`` are used, the
+      ``n_hard = max(1, floor(hard_share * n_sel))`` least confident are the *hard* positives (the anchors)
+      and the ``n_sel - n_hard`` most confident the *easy* positives (disjoint sets);
+    * negatives: ``frac[c] == 0`` and not entirely ignore; up to ``max_neg``, the most confident for ``c``
+      when ``hard_negatives`` else random.
+
+    ``conf=None`` is the random-sampling option (random scores replace the confidences).
+
+    Args:
+        frac (Tensor): (B, C, h, w) class fractions.
+        ignore_frac (Tensor): (B, h, w) ignore fraction.
+        conf (Tensor | None): (B, C, h, w) patch confidences.
+
+    Returns:
+        dict: ``hard_idx``/``hard_valid`` (C, Kh), ``easy_idx``/``easy_valid`` (C, Ke),
+        ``neg_idx``/``neg_valid`` (C, Kn) indices into the N flattened patches, ``num_pos``/``num_neg`` (C,).
+    """
+    b, c, h, w = frac.shape
+    frac = frac.permute(1, 0, 2, 3).reshape(c, -1)
+    ign = ignore_frac.reshape(1, -1)
+    eps = 1e-4
+    pos = frac >= (purity - eps)
+    neg = (frac <= eps) & (ign < 1 - eps)
+    if conf is None:
+        score = torch.rand(frac.shape, device=frac.device, generator=generator)
+        neg_score = torch.rand(frac.shape, device=frac.device, generator=generator)
+    else:
+        score = conf.permute(1, 0, 2, 3).reshape(c, -1).float()
+        neg_score = score if hard_negatives else torch.rand(
+            frac.shape, device=frac.device, generator=generator)
+    num_pos = pos.sum(dim=1)
+    num_neg = neg.sum(dim=1)
+    n_sel = num_pos.clamp(max=max_pos)
+    n_hard = (n_sel.float() * hard_share).floor().long().clamp(min=1)
+    n_hard = torch.minimum(n_hard, n_sel)
+    n_easy = n_sel - n_hard
+    k_hard = max(1, int(max_pos * hard_share))
+    hard_idx, _ = _masked_topk(score, pos, k_hard, largest=False)
+    easy_idx, _ = _masked_topk(score, pos, max_pos, largest=True)
+    hard_valid = torch.arange(hard_idx.shape[1], device=frac.device)[None] < n_hard[:, None]
+    easy_valid = torch.arange(easy_idx.shape[1], device=frac.device)[None] < n_easy[:, None]
+    neg_idx, neg_valid = _masked_topk(neg_score, neg, max_neg, largest=True)
+    return dict(hard_idx=hard_idx, hard_valid=hard_valid, easy_idx=easy_idx, easy_valid=easy_valid,
+                neg_idx=neg_idx, neg_valid=neg_valid, num_pos=num_pos, num_neg=num_neg)
+
+
+def patch_infonce(anchor: Tensor, pos: Tensor, neg: Tensor, anchor_valid: Tensor, pos_valid: Tensor,
+                  neg_valid: Tensor, temperature: float = 0.1) -> Tensor:
+    """Per-class InfoNCE between hard anchors, easy positives and negatives.
+
+    For anchor ``i`` and positive ``j`` of class ``c``:
+    ``-log exp(a_i.p_j / t) / (exp(a_i.p_j / t) + sum_k exp(a_i.n_k / t))``, averaged over valid (i, j).
+
+    Args:
+        anchor (Tensor): (C, Ka, D) L2-normalised.  pos: (C, Kp, D).  neg: (C, Kn, D).
+        anchor_valid, pos_valid, neg_valid (Tensor): bool masks (C, Ka), (C, Kp), (C, Kn).
+
+    Returns:
+        Tensor: (C,) float32 loss per class (0 where no valid pair).
+    """
+    anchor, pos, neg = anchor.float(), pos.float(), neg.float()
+    l_pos = torch.einsum('cad,cpd->cap', anchor, pos) / temperature
+    l_neg = torch.einsum('cad,cnd->can', anchor, neg) / temperature
+    l_neg = l_neg.masked_fill(~neg_valid[:, None, :], _NEG_FILL)
+    lse_neg = l_neg.logsumexp(dim=2, keepdim=True)  # (C, Ka, 1)
+    loss = F.softplus(lse_neg - l_pos)  # = -log(e^p / (e^p + sum e^n))
+    pair = anchor_valid[:, :, None] & pos_valid[:, None, :]
+    return (loss * pair).sum(dim=(1, 2)) / pair.sum(dim=(1, 2)).clamp(min=1)
+
+
+def patch_cl_loss(anchor: Tensor, pos: Tensor, neg: Tensor, anchor_valid: Tensor, pos_valid: Tensor,
+                  neg_valid: Tensor, eps: float = 1e-6) -> Tensor:
+    """The CT paper's cosine "CL" loss: binary cross-entropy on ``s = (cos + 1) / 2``.
+
+    Positive pairs (anchor, easy positive) have label 1, negative pairs (anchor, negative) label 0; the
+    class loss is ``mean_pos(-log s) + mean_neg(-log(1 - s))`` (both terms present; computed in float32,
+    autocast-safe).
+
+    Args: as :func:`patch_infonce`.
+
+    Returns:
+        Tensor: (C,) float32.
+    """
+    anchor, pos, neg = anchor.float(), pos.float(), neg.float()
+    s_pos = ((torch.einsum('cad,cpd->cap', anchor, pos) + 1) / 2).clamp(eps, 1 - eps)
+    s_neg = ((torch.einsum('cad,cnd->can', anchor, neg) + 1) / 2).clamp(eps, 1 - eps)
+    pp = anchor_valid[:, :, None] & pos_valid[:, None, :]
+    pn = anchor_valid[:, :, None] & neg_valid[:, None, :]
+    l_pos = (-s_pos.log() * pp).sum(dim=(1, 2)) / pp.sum(dim=(1, 2)).clamp(min=1)
+    l_neg = (-(1 - s_neg).log() * pn).sum(dim=(1, 2)) / pn.sum(dim=(1, 2)).clamp(min=1)
+    return l_pos + l_neg
+
+
+# ----------------------------------------------------------------------------------------------------------
+# module
+# ----------------------------------------------------------------------------------------------------------
+@MODELS.register_module()
+class PatchContrastHead(BaseModule):
+    """Patch-contrastive auxiliary head (training only).
+
+    Args:
+        in_channels (list[int]): channels of the selected encoder stages.
+        in_index (list[int]): indices into the backbone (or neck) outputs; checked against the backbone
+            by :class:`ContrastEncoderDecoder` at build time.
+        num_classes (int): number of classes C (set by the segmentor from its decode head when None).
+        channels (int): projection dimension (default 128).
+        hidden_channels (int | None): hidden width of the Linear-GELU-Linear projection (default: the
+            stage's input width).
+        purity (float): positive-patch purity threshold in (0, 1] (default 1.0 = entirely class c).
+        hard_share (float): share of the selected positives used as hard anchors (default 0.4).
+        sampler (str): ``'hard'`` (rank by the decode head's confidence) or ``'random'``.
+        hard_negatives (bool): rank negatives by confidence for c (most confident first).
+        max_pos, max_neg (int): caps on positive / negative patches per class and stage.
+        min_pos, min_neg (int): a class with fewer positives / negatives is skipped (min_pos >= 2).
+        loss_type (str): ``'infonce'`` or ``'cl'``.
+        temperature (float): InfoNCE temperature (0.1).
+        loss_weight (float): weight of the total (0.1).
+        clip (float | None): clamp the total loss from above.
+        ignore_index (int): ignored label (255).
+        loss_name (str): key in the loss dict (must start with ``loss_``).
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 in_index: Sequence[int],
+                 num_classes: Optional[int] = None,
+                 channels: int = 128,
+                 hidden_channels: Optional[int] = None,
+                 purity: float = 1.0,
+                 hard_share: float = 0.4,
+                 sampler: str = 'hard',
+                 hard_negatives: bool = False,
+                 max_pos: int = 128,
+                 max_neg: int = 256,
+                 min_pos: int = 2,
+                 min_neg: int = 1,
+                 loss_type: str = 'infonce',
+                 temperature: float = 0.1,
+                 loss_weight: float = 0.1,
+                 clip: Optional[float] = None,
+                 ignore_index: int = 255,
+                 loss_name: str = 'loss_patch_contrast',
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        key = 'patch_contrast_head'
+        if isinstance(in_index, int):
+            in_index = [in_index]
+        if isinstance(in_channels, int):
+            in_channels = [in_channels]
+        in_index, in_channels = list(in_index), list(in_channels)
+        if len(in_index) == 0 or len(in_index) != len(in_channels):
+            raise ValueError(f'{key}.in_index={in_index} and {key}.in_channels={in_channels} must be '
+                             'non-empty lists of the same length')
+        if not isinstance(channels, int) or channels <= 0:
+            raise ValueError(f'{key}.channels (projection dim) must be a positive int, got {channels!r}')
+        if not 0 < purity <= 1:
+            raise ValueError(f'{key}.purity must lie in (0, 1], got {purity!r}')
+        if not 0 < hard_share < 1:
+            raise ValueError(f'{key}.hard_share must lie in (0, 1), got {hard_share!r}')
+        if sampler not in ('hard', 'random'):
+            raise ValueError(f"{key}.sampler must be 'hard' or 'random', got {sampler!r}")
+        if loss_type not in ('infonce', 'cl'):
+            raise ValueError(f"{key}.loss_type must be 'infonce' or 'cl', got {loss_type!r}")
+        if temperature <= 0:
+            raise ValueError(f'{key}.temperature must be > 0, got {temperature!r}')
+        if max_pos < 2 or max_neg < 1 or min_pos < 2 or min_neg < 0:
+            raise ValueError(f'{key}: need max_pos >= 2, max_neg >= 1, min_pos >= 2, min_neg >= 0; got '
+                             f'max_pos={max_pos}, max_neg={max_neg}, min_pos={min_pos}, min_neg={min_neg}')
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"{key}.loss_name must start with 'loss_', got {loss_name!r}")
+        self.in_index = in_index
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.channels = channels
+        self.purity = purity
+        self.hard_share = hard_share
+        self.sampler = sampler
+        self.hard_negatives = hard_negatives
+        self.max_pos, self.max_neg = max_pos, max_neg
+        self.min_pos, self.min_neg = min_pos, min_neg
+        self.loss_type = loss_type
+        self.temperature = temperature
+        self.loss_weight = loss_weight
+        self.clip = clip
+        self.ignore_index = ignore_index
+        self.loss_name = loss_name
+        self.projections = nn.ModuleList([
+            nn.Sequential(
+                nn.Linear(c, hidden_channels or c), nn.GELU(), nn.Linear(hidden_channels or c, channels))
+            for c in in_channels
+        ])
+
+    def forward(self, feat: Tensor, stage: int) -> Tensor:
+        """Project features of one stage: (..., C_in) -> (..., channels), L2-normalised."""
+        return F.normalize(self.projections[stage](feat), dim=-1)
+
+    def stage_loss(self, feat: Tensor, stage: int, seg_logits: Tensor, gt: Tensor) -> Tensor:
+        """Loss of one stage.
+
+        Args:
+            feat (Tensor): (B, C_in, h, w) encoder features.
+            stage (int): position in ``in_index``.
+            seg_logits (Tensor): (B, C, h', w') decode-head logits (used without gradient).
+            gt (Tensor): (B, 1, H, W) labels.
+
+        Returns:
+            Tensor: scalar, mean over classes with enough samples (0 with the graph intact if none).
+        """
+        b, cin, h, w = feat.shape
+        frac, ign = patch_class_fractions(gt, (h, w), self.num_classes, self.ignore_index)
+        conf = patch_confidence(seg_logits, (h, w)) if self.sampler == 'hard' else None
+        sel = select_patches(frac, ign, conf, self.purity, self.hard_share, self.max_pos, self.max_neg,
+                             self.hard_negatives)
+        flat = feat.permute(0, 2, 3, 1).reshape(-1, cin)  # (N, C_in)
+        kh, ke = sel['hard_idx'].shape[1], sel['easy_idx'].shape[1]
+        idx = torch.cat([sel['hard_idx'], sel['easy_idx'], sel['neg_idx']], dim=1)  # (C, K)
+        emb = self.forward(flat[idx], stage)  # (C, K, D): only sampled patches are projected
+        anchor, pos, neg = emb[:, :kh], emb[:, kh:kh + ke], emb[:, kh + ke:]
+        args = (anchor, pos, neg, sel['hard_valid'], sel['easy_valid'], sel['neg_valid'])
+        if self.loss_type == 'infonce':
+            per_class = patch_infonce(*args, temperature=self.temperature)
+        else:
+            per_class = patch_cl_loss(*args)
+        ok = (sel['num_pos'] >= self.min_pos) & (sel['num_neg'] >= max(self.min_neg, 1))
+        ok = ok & sel['easy_valid'].any(dim=1)
+        return (per_class * ok).sum() / ok.sum().clamp(min=1)
+
+    def loss(self, inputs: Sequence[Tensor], seg_logits: Tensor, gt: Tensor) -> Dict[str, Tensor]:
+        """Loss over the selected stages.
+
+        Args:
+            inputs (list[Tensor]): backbone/neck outputs, each (B, C_i, h_i, w_i).
+            seg_logits (Tensor): (B, C, h', w') decode-head logits.
+            gt (Tensor): (B, 1, H, W) or (B, H, W) labels at input resolution.
+
+        Returns:
+            dict: ``{loss_name: weighted loss}``.
+        """
+        if self.num_classes is None:
+            raise ValueError('patch_contrast_head.num_classes is not set')
+        if gt.dim() == 3:
+            gt = gt[:, None]
+        losses = [self.stage_loss(inputs[i], s, seg_logits, gt) for s, i in enumerate(self.in_index)]
+        total = torch.stack(losses).mean()
+        if self.clip is not None:
+            total = total.clamp(max=self.clip)
+        return {self.loss_name: total * self.loss_weight}

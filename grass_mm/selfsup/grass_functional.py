@@ -1,0 +1,202 @@
+"""Tensor math of GraSS gradient-guided sampling (arXiv 2306.15868).
+
+Pure functions, batched on the tensors' device, with no per-sample Python loop and no
+host-device synchronisation (no ``.item()``, ``.cpu()``, ``.nonzero()``):
+
+* :func:`loss_attention_map` - Grad-CAM style Loss Attention Map (LAM) from a feature map A
+  and the loss gradient dL/dA.
+* :func:`connected_components` - 8-connected component labels of a batch of binary masks
+  (max-pool label propagation with pointer jumping).
+* :func:`dar_boxes` - Discrimination Attention Region: threshold the LAM, keep the component
+  that holds the LAM maximum, return its bounding box.
+* :func:`crop_and_resize` - cut one box per image and resize it back to a given size.
+"""
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+
+LAM_NORMS = ('relu', 'minmax')
+
+
+def loss_attention_map(feats: torch.Tensor,
+                       grads: torch.Tensor,
+                       size: Optional[Tuple[int, int]] = None,
+                       norm: str = 'relu',
+                       eps: float = 1e-12) -> torch.Tensor:
+    """Loss Attention Map, Grad-CAM style.
+
+    ``w = mean_hw(dL/dA)``, ``LAM = mean_c(w * A)``, per-sample normalisation, bilinear
+    upsampling to ``size``.
+
+    The original code divides by the per-sample maximum without clamping, so a map whose
+    maximum is <= 0 flips sign (its least attended place becomes the DAR). Here:
+
+    * ``norm='relu'`` (default, Grad-CAM): ``relu(LAM) / max(relu(LAM))``; a map with no
+      positive value becomes all zeros, i.e. constant, so its view is left uncropped.
+    * ``norm='minmax'``: ``(LAM - min) / (max - min)``; a constant map becomes all zeros.
+
+    Args:
+        feats (Tensor): A, shape (B, C, h, w).
+        grads (Tensor): dL/dA, shape (B, C, h, w).
+        size (tuple[int, int], optional): (H, W) to upsample to. None keeps (h, w).
+        norm (str): 'relu' or 'minmax'.
+
+    Returns:
+        Tensor: LAM in [0, 1], shape (B, H, W), dtype float32.
+    """
+    if norm not in LAM_NORMS:
+        raise ValueError(f'LAM norm must be one of {LAM_NORMS}, got norm={norm!r}')
+    if feats.shape != grads.shape or feats.dim() != 4:
+        raise ValueError('feats and grads must both be (B, C, h, w), got '
+                         f'{tuple(feats.shape)} and {tuple(grads.shape)}')
+    feats, grads = feats.float(), grads.float()
+    weights = grads.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
+    lam = (weights * feats).mean(dim=1)  # (B, h, w)
+    flat = lam.flatten(1)
+    if norm == 'relu':
+        flat = flat.clamp(min=0)
+        flat = flat / flat.amax(dim=1, keepdim=True).clamp(min=eps)
+    else:
+        lo = flat.amin(dim=1, keepdim=True)
+        hi = flat.amax(dim=1, keepdim=True)
+        flat = (flat - lo) / (hi - lo).clamp(min=eps)
+    lam = flat.view_as(lam)
+    if size is not None and tuple(size) != tuple(lam.shape[-2:]):
+        lam = F.interpolate(
+            lam[:, None], size=tuple(size), mode='bilinear',
+            align_corners=False)[:, 0]
+    return lam
+
+
+def connected_components(mask: torch.Tensor,
+                         num_iters: Optional[int] = None) -> torch.Tensor:
+    """8-connected component labels of a batch of binary masks.
+
+    Hook-and-compress label propagation (Shiloach-Vishkin style) on a parent map: every
+    foreground pixel starts as its own parent (its flat index); each round (1) takes the
+    3x3 max parent over foreground neighbours (max pooling), (2) hooks it onto the pixel's
+    current root with a ``scatter_reduce(amax)``, (3) compresses paths by pointer jumping.
+    Parents only grow and stay inside their component; at the fixed point every component is
+    labelled by its largest flat index + 1, background by 0. Rounds are fixed (no host sync);
+    the default ``ceil(log2(H * W)) + 4`` reaches the fixed point on the blob-like regions of
+    a thresholded LAM; pass a larger ``num_iters`` for long, winding shapes (a component
+    whose geodesic diameter is d is always exact after d rounds).
+
+    Args:
+        mask (Tensor): bool, shape (B, H, W).
+        num_iters (int, optional): propagation rounds.
+
+    Returns:
+        Tensor: int64 labels, shape (B, H, W).
+    """
+    if mask.dim() != 3:
+        raise ValueError(f'mask must be (B, H, W), got {tuple(mask.shape)}')
+    B, H, W = mask.shape
+    if num_iters is None:
+        num_iters = max(1, (H * W - 1).bit_length()) + 4
+    fg = mask.bool().flatten(1)  # (B, HW)
+    idx = torch.arange(H * W, device=mask.device).expand(B, H * W)
+    # parent index, -1 on background (float32 is exact up to 2**24 pixels)
+    parent = torch.where(fg, idx, -1)
+    for _ in range(num_iters):
+        nbr = F.max_pool2d(
+            parent.view(B, 1, H, W).float(), 3, stride=1, padding=1).view(B, -1).long()
+        nbr = torch.where(fg, nbr, -1)
+        # hook: root of p takes the largest parent seen around p
+        target = parent.clamp(min=0)
+        parent = parent.scatter_reduce(1, target, nbr, reduce='amax')
+        parent = torch.where(fg, parent, -1)
+        for _ in range(2):  # compress
+            parent = torch.where(fg, parent.gather(1, parent.clamp(min=0)), -1)
+    return (parent + 1).view(B, H, W)
+
+
+def dar_boxes(lam: torch.Tensor,
+              threshold: float = 0.5,
+              num_iters: Optional[int] = None) -> torch.Tensor:
+    """Discrimination Attention Region boxes.
+
+    Mask ``LAM > min + threshold * (max - min)``, 8-connected components, keep the component
+    that holds the (first, in raster order) LAM maximum and return its bounding box. A
+    constant LAM has no region: its box is the whole map.
+
+    Args:
+        lam (Tensor): shape (B, H, W).
+        threshold (float): TA in [0, 1).
+        num_iters (int, optional): see :func:`connected_components`.
+
+    Returns:
+        Tensor: int64 boxes (x0, y0, x1, y1), inclusive pixel bounds, shape (B, 4).
+    """
+    if not 0 <= threshold < 1:
+        raise ValueError(f'DAR threshold TA must lie in [0, 1), got threshold={threshold}')
+    B, H, W = lam.shape
+    flat = lam.flatten(1)
+    lo = flat.amin(dim=1, keepdim=True)
+    hi = flat.amax(dim=1, keepdim=True)
+    mask = (flat > lo + threshold * (hi - lo)).view(B, H, W)
+    labels = connected_components(mask, num_iters)
+    seed = flat.argmax(dim=1, keepdim=True)  # (B, 1)
+    seed_label = labels.flatten(1).gather(1, seed)  # (B, 1); 0 when LAM is constant
+    region = (labels == seed_label.view(B, 1, 1)) & mask  # (B, H, W)
+    has_region = region.flatten(1).any(dim=1)
+    rows, cols = region.any(dim=2), region.any(dim=1)  # (B, H), (B, W)
+    ar_h = torch.arange(H, device=lam.device)
+    ar_w = torch.arange(W, device=lam.device)
+    y0 = torch.where(rows, ar_h, H).amin(dim=1)
+    y1 = torch.where(rows, ar_h, -1).amax(dim=1)
+    x0 = torch.where(cols, ar_w, W).amin(dim=1)
+    x1 = torch.where(cols, ar_w, -1).amax(dim=1)
+    boxes = torch.stack([x0, y0, x1, y1], dim=1)
+    full = torch.tensor([0, 0, W - 1, H - 1], device=lam.device)
+    return torch.where(has_region[:, None], boxes, full)
+
+
+def crop_and_resize(imgs: torch.Tensor,
+                    boxes: torch.Tensor,
+                    size: Optional[Tuple[int, int]] = None,
+                    mode: str = 'nearest') -> torch.Tensor:
+    """Cut one box per image and resize it to ``size``.
+
+    ``nearest`` reproduces ``F.interpolate(img[..., y0:y1+1, x0:x1+1], size, mode='nearest')``
+    (source index ``floor(dst * crop / size)``), the original's choice. ``bilinear`` matches
+    ``F.interpolate(..., mode='bilinear', align_corners=False)`` on the crop.
+
+    Args:
+        imgs (Tensor): shape (B, C, H, W).
+        boxes (Tensor): int (x0, y0, x1, y1) inclusive, shape (B, 4).
+        size (tuple[int, int], optional): output (h, w); defaults to (H, W).
+        mode (str): 'nearest' or 'bilinear'.
+
+    Returns:
+        Tensor: shape (B, C, h, w).
+    """
+    if mode not in ('nearest', 'bilinear'):
+        raise ValueError(f"crop mode must be 'nearest' or 'bilinear', got mode={mode!r}")
+    B, C, H, W = imgs.shape
+    oh, ow = size if size is not None else (H, W)
+    boxes = boxes.to(imgs.device)
+    x0, y0, x1, y1 = boxes.unbind(1)
+    ch = (y1 - y0 + 1).to(torch.float32)[:, None]  # (B, 1)
+    cw = (x1 - x0 + 1).to(torch.float32)[:, None]
+    dy = torch.arange(oh, device=imgs.device, dtype=torch.float32)[None]
+    dx = torch.arange(ow, device=imgs.device, dtype=torch.float32)[None]
+    if mode == 'nearest':
+        sy = (y0[:, None] + (dy * ch / oh).floor().long()).clamp(max=H - 1)  # (B, oh)
+        sx = (x0[:, None] + (dx * cw / ow).floor().long()).clamp(max=W - 1)  # (B, ow)
+        index = (sy[:, :, None] * W + sx[:, None, :]).view(B, 1, oh * ow)
+        out = imgs.flatten(2).gather(2, index.expand(B, C, oh * ow))
+        return out.view(B, C, oh, ow)
+    # bilinear, align_corners=False on the crop, clamped at the crop border
+    sy = ((dy + 0.5) * ch / oh - 0.5).clamp(min=0) + y0[:, None]
+    sx = ((dx + 0.5) * cw / ow - 0.5).clamp(min=0) + x0[:, None]
+    sy = torch.minimum(sy, y1[:, None].float())
+    sx = torch.minimum(sx, x1[:, None].float())
+    gy = (2 * sy + 1) / H - 1  # normalised, align_corners=False
+    gx = (2 * sx + 1) / W - 1
+    grid = torch.stack(
+        [gx[:, None, :].expand(B, oh, ow), gy[:, :, None].expand(B, oh, ow)], dim=-1)
+    return F.grid_sample(
+        imgs, grid.to(imgs.dtype), mode='bilinear', padding_mode='border',
+        align_corners=False)

@@ -1,0 +1,136 @@
+"""The OpenMMLab entry points on the smoke configs (real Potsdam crop): train, test, resume, bad input."""
+import glob
+import math
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ._tools import REPO_ROOT, run_tool
+
+FCN = 'configs/smoke/fcn_r18_potsdam_smoke.py'
+UPERNET = 'configs/smoke/upernet_r18_potsdam_smoke.py'
+METRIC_RE = re.compile(r'aAcc: ([-\d.na]+)\s+mIoU: ([-\d.na]+)\s+mAcc: ([-\d.na]+)')
+
+
+def _metrics(output):
+    found = METRIC_RE.findall(output)
+    assert found, 'no aAcc/mIoU/mAcc line in the output:\n' + output[-3000:]
+    return [float(x) for x in found[-1]]
+
+
+def _check(proc):
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def fcn_run(rs_tiles, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp('fcn'))
+    out = _check(run_tool(['tools/train.py', FCN, '--work-dir', work]))
+    return work, out
+
+
+def test_fcn_smoke_trains_and_evaluates(fcn_run):
+    work, out = fcn_run
+    assert osp.isfile(osp.join(work, 'iter_4.pth')) and osp.isfile(osp.join(work, 'iter_2.pth'))
+    aacc, miou, macc = _metrics(out)
+    assert all(math.isfinite(v) and 0 <= v <= 100 for v in (aacc, miou, macc))
+    # the checkpoint written by a grass_mm run loads with plain weights_only=True
+    ckpt = torch.load(osp.join(work, 'iter_4.pth'), weights_only=True, map_location='cpu')
+    assert ckpt['meta']['iter'] == 4 and any(k.startswith('backbone.') for k in ckpt['state_dict'])
+
+
+def test_test_tool_writes_pictures(fcn_run, tmp_path):
+    work, _ = fcn_run
+    show = str(tmp_path / 'show')
+    out = _check(run_tool(['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'w'),
+                           '--show-dir', show]))
+    aacc, miou, macc = _metrics(out)
+    assert math.isfinite(miou) and math.isfinite(aacc) and math.isfinite(macc)
+    pngs = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
+    assert pngs, f'no prediction picture under {show}'
+
+
+def test_upernet_smoke_trains_and_evaluates(rs_tiles, tmp_path):
+    out = _check(run_tool(['tools/train.py', UPERNET, '--work-dir', str(tmp_path)]))
+    assert all(math.isfinite(v) for v in _metrics(out))
+    assert osp.isfile(tmp_path / 'iter_4.pth')
+
+
+def test_resume_matches_uninterrupted_run(rs_tiles, tmp_path):
+    """Train 4 iters; separately resume from iter 2 to 4: same parameters and optimizer state."""
+    det = [
+        'model.decode_head.dropout_ratio=0', 'model.auxiliary_head.dropout_ratio=0',
+        'train_dataloader.dataset.pipeline.2.type=Resize', 'train_dataloader.dataset.pipeline.2.scale=(128,128)',
+        'train_dataloader.dataset.pipeline.2.keep_ratio=False', 'train_dataloader.dataset.pipeline.3.type=RandomFlip',
+        'train_dataloader.dataset.pipeline.3.prob=0.0', 'train_dataloader.dataset.pipeline.5.type=RandomFlip',
+        'train_dataloader.dataset.pipeline.5.prob=0.0', 'train_cfg.val_interval=100'
+    ]
+    full, part = str(tmp_path / 'full'), str(tmp_path / 'part')
+    _check(run_tool(['tools/train.py', FCN, '--work-dir', full, '--cfg-options'] + det))
+    out = _check(run_tool(['tools/train.py', FCN, '--work-dir', part, '--resume', osp.join(full, 'iter_2.pth'),
+                           '--cfg-options'] + det))
+    assert 'resumed' in out.lower() or 'Advance dataloader 2 steps' in out
+    a = torch.load(osp.join(full, 'iter_4.pth'), weights_only=True)
+    b = torch.load(osp.join(part, 'iter_4.pth'), weights_only=True)
+    assert b['meta']['iter'] == 4
+    assert not osp.exists(osp.join(part, 'iter_2.pth'))  # the resumed run started at iteration 2
+    for k, v in a['state_dict'].items():
+        if v.is_floating_point():
+            torch.testing.assert_close(b['state_dict'][k], v, rtol=1e-4, atol=1e-5, msg=k)
+    for pid, st in a['optimizer']['state'].items():
+        torch.testing.assert_close(b['optimizer']['state'][pid]['momentum_buffer'], st['momentum_buffer'],
+                                   rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('options,needle', [
+    (['model.decode_head.type=FCNHeadTypo'], "'model.decode_head.type': 'FCNHeadTypo'"),
+    (['train_dataloader.dataset.data_root=/nonexistent/potsdam'], "data_root': folder '/nonexistent/potsdam'"),
+    (['load_from=/nonexistent/ckpt.pth'], "'load_from': checkpoint file '/nonexistent/ckpt.pth'"),
+])
+def test_bad_input_stops_with_one_line(tmp_path, options, needle):
+    proc = run_tool(['tools/train.py', FCN, '--work-dir', str(tmp_path), '--cfg-options'] + options)
+    assert proc.returncode == 2
+    err_lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(err_lines) == 1 and err_lines[0].startswith('error: ') and needle in err_lines[0], proc.stderr
+    assert not glob.glob(str(tmp_path / '*.pth'))  # nothing started
+
+
+def test_missing_config_and_checkpoint_for_test_tool(tmp_path):
+    proc = run_tool(['tools/train.py', 'configs/does_not_exist.py'])
+    assert proc.returncode == 2 and "config file 'configs/does_not_exist.py' does not exist" in proc.stderr
+    proc = run_tool(['tools/test.py', FCN, str(tmp_path / 'missing.pth')])
+    assert proc.returncode == 2 and 'missing.pth' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+def test_dist_train_two_cpu_processes(rs_tiles, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('checks the gloo path for machines without a GPU')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000), PYTHONWARNINGS='ignore')
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', FCN, '2', '--work-dir', str(tmp_path)], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert 'Distributed training: True' in out
+    assert re.search(r'(GPU number|world_size):?\s*2', out), out[-3000:]
+    assert sorted(osp.basename(p) for p in glob.glob(str(tmp_path / '*.pth'))) == ['iter_2.pth', 'iter_4.pth']
+    assert all(math.isfinite(v) for v in _metrics(out))
+
+
+def test_mim_train_mmseg(rs_tiles, tmp_path):
+    mim = shutil.which('mim') or osp.join(osp.dirname(sys.executable), 'mim')
+    if not osp.exists(mim):
+        pytest.fail('openmim is part of the test environment (tools/install.sh) but `mim` was not found')
+    env = dict(os.environ, PYTHONWARNINGS='ignore', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    proc = subprocess.run([mim, 'train', 'mmseg', FCN, '--work-dir', str(tmp_path), '--gpus', '0'], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert osp.isfile(tmp_path / 'iter_4.pth')
+    assert all(math.isfinite(v) for v in _metrics(out))

@@ -1,0 +1,200 @@
+"""Patch-contrast head: exact patch selection on hand-built labels, losses, degenerate batches, bad input."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from grass_mm.seg.patch_contrast_head import (PatchContrastHead, patch_cl_loss, patch_class_fractions,
+                                              patch_confidence, patch_infonce, select_patches)
+
+C = 3
+IGN = 255
+
+
+def _hand_gt():
+    """Two 8x8 label maps cut into a 4x4 grid of 2x2 patches, mixing pure, mixed and ignored patches."""
+    g = np.zeros((2, 8, 8), np.int64)
+    g[0, :4, :4] = 1
+    g[0, 4:, 4:] = 2
+    g[0, 3, 3] = 2        # patch (1,1) of image 0 becomes mixed 1/2
+    g[0, 0:2, 6:8] = IGN  # patch (0,3) fully ignored
+    g[1] = 2
+    g[1, 0, 0] = IGN      # patch (0,0) of image 1: 3 x class 2 + 1 ignore -> not pure, not 2-free
+    g[1, 6:8, 0:2] = 0
+    return torch.from_numpy(g)
+
+
+def _reference_sets(g, c, purity=1.0):
+    """Independent loop: flattened (b, i, j) indices of pure-c and c-free patches (2x2 patches)."""
+    pure, free = set(), set()
+    b, h, w = g.shape
+    for n, i, j in itertools.product(range(b), range(h // 2), range(w // 2)):
+        p = g[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2].numpy().ravel()
+        flat = n * (h // 2) * (w // 2) + i * (w // 2) + j
+        if (p == c).mean() >= purity:
+            pure.add(flat)
+        if (p == c).sum() == 0 and (p != IGN).any():
+            free.add(flat)
+    return pure, free
+
+
+def _sets(sel, c):
+    hard = set(sel['hard_idx'][c][sel['hard_valid'][c]].tolist())
+    easy = set(sel['easy_idx'][c][sel['easy_valid'][c]].tolist())
+    neg = set(sel['neg_idx'][c][sel['neg_valid'][c]].tolist())
+    return hard, easy, neg
+
+
+@pytest.mark.parametrize('purity', [1.0, 0.75, 0.5])
+def test_selection_is_exactly_pure_and_class_free(purity):
+    g = _hand_gt()
+    frac, ign = patch_class_fractions(g, (4, 4), C, IGN)
+    conf = torch.rand(2, C, 4, 4)
+    sel = select_patches(frac, ign, conf, purity=purity, max_pos=64, max_neg=64)
+    for c in range(C):
+        pure, free = _reference_sets(g, c, purity)
+        hard, easy, neg = _sets(sel, c)
+        assert hard.isdisjoint(easy)
+        assert hard | easy == pure, (c, purity)
+        assert neg == free, c
+        assert int(sel['num_pos'][c]) == len(pure)
+
+
+def test_hard_positives_are_least_confident():
+    g = _hand_gt()
+    frac, ign = patch_class_fractions(g, (4, 4), C, IGN)
+    conf = torch.rand(2, C, 4, 4)
+    sel = select_patches(frac, ign, conf, hard_share=0.4, max_pos=64, max_neg=64)
+    flat_conf = conf.permute(1, 0, 2, 3).reshape(C, -1)
+    for c in range(C):
+        pure = sorted(_reference_sets(g, c)[0], key=lambda k: float(flat_conf[c, k]))
+        if len(pure) < 2:
+            continue
+        n_hard = max(1, int(np.floor(0.4 * len(pure))))
+        hard, easy, _ = _sets(sel, c)
+        assert hard == set(pure[:n_hard])
+        assert easy == set(pure[n_hard:])
+
+
+def test_caps_and_random_sampler():
+    g = torch.zeros(1, 16, 16, dtype=torch.long)
+    g[:, :, 8:] = 1
+    frac, ign = patch_class_fractions(g, (8, 8), 2, IGN)
+    sel = select_patches(frac, ign, None, max_pos=10, max_neg=5)
+    hard, easy, neg = _sets(sel, 0)
+    assert len(hard) + len(easy) == 10 and len(neg) == 5
+    pure0, free0 = _reference_sets(g, 0)
+    assert hard | easy <= pure0 and neg <= free0
+
+
+def test_confidence_is_patch_mean_of_softmax():
+    logits = torch.randn(2, C, 8, 8)
+    conf = patch_confidence(logits, (4, 4))
+    prob = logits.softmax(1)
+    ref = prob.reshape(2, C, 4, 2, 4, 2).mean(dim=(3, 5))
+    torch.testing.assert_close(conf, ref)
+
+
+def _rand_unit(*shape):
+    return torch.nn.functional.normalize(torch.randn(*shape), dim=-1)
+
+
+def test_infonce_matches_loop():
+    a, p, n = _rand_unit(2, 3, 8), _rand_unit(2, 4, 8), _rand_unit(2, 5, 8)
+    av = torch.tensor([[1, 1, 0], [1, 0, 0]], dtype=torch.bool)
+    pv = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]], dtype=torch.bool)
+    nv = torch.tensor([[1, 0, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    out = patch_infonce(a, p, n, av, pv, nv, temperature=0.1)
+    for c in range(2):
+        vals = []
+        for i in range(3):
+            for j in range(4):
+                if not (av[c, i] and pv[c, j]):
+                    continue
+                pos = torch.exp(a[c, i] @ p[c, j] / 0.1)
+                neg = sum((torch.exp(a[c, i] @ n[c, k] / 0.1) for k in range(5) if nv[c, k]), torch.tensor(0.))
+                vals.append(-torch.log(pos / (pos + neg)))
+        torch.testing.assert_close(out[c], torch.stack(vals).mean(), rtol=1e-4, atol=1e-5)
+    assert out[1] == 0  # no negatives: -log(1)
+
+
+def test_cl_loss_has_a_real_negative_term():
+    a = _rand_unit(1, 1, 8).repeat(1, 2, 1)
+    p = a.clone()  # every positive pair has cos = 1 -> positive term ~ 0
+    n = _rand_unit(1, 3, 8)
+    v2, v3 = torch.ones(1, 2, dtype=torch.bool), torch.ones(1, 3, dtype=torch.bool)
+    out = patch_cl_loss(a, p, n, v2, v2, v3)
+    s_neg = (torch.einsum('ad,nd->an', a[0], n[0]) + 1) / 2
+    ref = -torch.log(1 - s_neg).mean() + (-torch.log(torch.tensor(1 - 1e-6)))
+    torch.testing.assert_close(out[0], ref, rtol=1e-4, atol=1e-5)
+    assert out[0] > 0.1  # the original code's ignore index would give ~0 here
+
+
+def _head(**kw):
+    cfg = dict(in_channels=[8, 16], in_index=[0, 1], num_classes=C, channels=4)
+    cfg.update(kw)
+    return PatchContrastHead(**cfg)
+
+
+def _feats(b=2):
+    return [torch.randn(b, 8, 4, 4, requires_grad=True), torch.randn(b, 16, 2, 2, requires_grad=True)]
+
+
+@pytest.mark.parametrize('loss_type', ['infonce', 'cl'])
+@pytest.mark.parametrize('sampler', ['hard', 'random'])
+def test_loss_finite_with_grads(loss_type, sampler):
+    head = _head(loss_type=loss_type, sampler=sampler, hard_negatives=True)
+    feats = _feats()
+    g = _hand_gt()
+    loss = head.loss(feats, torch.randn(2, C, 8, 8), g[:, None])['loss_patch_contrast']
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    assert feats[0].grad.abs().sum() > 0
+    assert all(torch.isfinite(p.grad).all() for p in head.parameters() if p.grad is not None)
+
+
+@pytest.mark.parametrize('case', ['all_ignore', 'single_class', 'one_image', 'absent_class'])
+def test_degenerate_batches(case):
+    head = _head()
+    g = _hand_gt()
+    b = 2
+    if case == 'all_ignore':
+        g[:] = IGN
+    elif case == 'single_class':
+        g[:] = 1
+    elif case == 'one_image':
+        g, b = g[:1], 1
+    elif case == 'absent_class':
+        g[g == 0] = 1  # class 0 absent from the batch
+    feats = _feats(b)
+    loss = head.loss(feats, torch.randn(b, C, 8, 8), g[:, None])['loss_patch_contrast']
+    assert torch.isfinite(loss)
+    if case in ('all_ignore', 'single_class'):
+        assert loss == 0
+    loss.backward()  # graph intact
+    assert feats[0].grad is not None and torch.isfinite(feats[0].grad).all()
+    assert torch.isfinite(feats[1].grad).all()
+
+
+def test_absent_class_does_not_change_the_loss():
+    """A class that never occurs (extra logit at -1e4) is skipped: same loss as without it."""
+    g = _hand_gt()
+    head3 = _head(hard_negatives=True)
+    head4 = _head(num_classes=C + 1, hard_negatives=True)
+    head4.load_state_dict(head3.state_dict())
+    feats = _feats()
+    logits = torch.randn(2, C, 8, 8)
+    l3 = head3.loss(feats, logits, g[:, None])['loss_patch_contrast']
+    extra = torch.full((2, 1, 8, 8), -1e4)
+    l4 = head4.loss(feats, torch.cat([logits, extra], 1), g[:, None])['loss_patch_contrast']
+    assert l3 > 0
+    torch.testing.assert_close(l3, l4)
+
+
+@pytest.mark.parametrize('kw,key', [(dict(channels=0), 'channels'), (dict(purity=0.0), 'purity'),
+                                    (dict(purity=1.5), 'purity'), (dict(in_index=[0]), 'in_index'),
+                                    (dict(loss_type='ce'), 'loss_type')])
+def test_bad_config(kw, key):
+    with pytest.raises(ValueError, match=key):
+        _head(**kw)

@@ -1,0 +1,76 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint (mmseg IoUMetric: mIoU, mAcc, aAcc = OA) and optionally save pictures.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--out DIR] [--cfg-options ...]
+    bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [args]
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _cli import add_common_args, build_runner, fail, load_config  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--show', action='store_true', help='show prediction results in a window')
+    parser.add_argument('--show-dir', help='folder where pictures of the predictions are saved')
+    parser.add_argument('--wait-time', type=float, default=2, help='interval of show (s)')
+    parser.add_argument('--show-interval', type=int, default=1, help='draw every N-th test image (default: all)')
+    parser.add_argument('--out', help='folder where raw prediction masks are saved (mmseg format_only)')
+    parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def enable_visualization(cfg, args):
+    """Turn on the visualization hook so that predictions are drawn (mmseg convention)."""
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        fail("--show/--show-dir need a 'visualization' hook in default_hooks "
+             "(e.g. visualization=dict(type='SegVisualizationHook'))")
+    hooks.visualization['draw'] = True
+    hooks.visualization['interval'] = args.show_interval
+    if args.show:
+        hooks.visualization['show'] = True
+        hooks.visualization['wait_time'] = args.wait_time
+    if args.show_dir:
+        cfg.visualizer['save_dir'] = args.show_dir
+        cfg.visualizer.setdefault('vis_backends', [dict(type='LocalVisBackend')])
+        for backend in cfg.visualizer['vis_backends']:
+            backend['save_dir'] = args.show_dir
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args)
+    from grass_mm.runtime import (ConfigCheckError, UntrustedCheckpointError, check_config,
+                                  setup_cpu_distributed)
+    if not osp.isfile(args.checkpoint):
+        fail(f"checkpoint file '{args.checkpoint}' does not exist")
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args)
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    try:
+        check_config(cfg, mode='test')
+        setup_cpu_distributed(cfg, args.launcher)
+        runner = build_runner(cfg)
+        runner.test()
+    except ConfigCheckError as err:
+        fail(str(err))
+    except (UntrustedCheckpointError, FileNotFoundError) as err:
+        fail(str(err))
+
+
+if __name__ == '__main__':
+    main()
