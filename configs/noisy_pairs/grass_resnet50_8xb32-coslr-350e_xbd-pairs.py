@@ -1,4 +1,5 @@
-# grass pretraining on xbd positive pairs (two distinct co-registered images) — GraSS (SimCLR warm-up then gradient-guided sampling): same crop/flip.
+# grass pretraining on xbd positive pairs (two distinct co-registered images):
+# GraSS (SimCLR warm-up then gradient-guided sampling): same crop/flip.
 # Same schedule as ../baselines and ../grass; evaluate with ./fcn_r50_frozen-4k_vts.py (frozen)
 # or ./fcn_r50_finetune-4k_vts.py. Mix in classic pairs with train_dataloader.dataset.pipeline's
 # PairedViews.pair_prob < 1 (see tools/experiments/noisy_pairs.py).

@@ -11,7 +11,7 @@ from .dubai import DubaiAerialDataset, colour_mask_to_index
 from .loveda_rural import LoveDARuralDataset
 from .loveda_urban import LoveDAUrbanDataset
 from .rs_tiles import RSTileDataset
-from .transforms import LoadRSTile
+from .transforms import CheckLabelRange, LoadRSTile
 from .vts import vts_sample
 from .vts_pairs import VTSPairDataset
 from .vts_seg import VTSSegDataset
@@ -21,6 +21,6 @@ from .xbd_seg import XBDSegDataset
 
 __all__ = [
     'DubaiAerialDataset', 'colour_mask_to_index', 'LoveDARuralDataset', 'LoveDAUrbanDataset',
-    'RSTileDataset', 'LoadRSTile', 'vts_sample', 'VTSPairDataset', 'VTSSegDataset',
+    'RSTileDataset', 'LoadRSTile', 'CheckLabelRange', 'vts_sample', 'VTSPairDataset', 'VTSSegDataset',
     'XBDDamageSegDataset', 'XBDPairDataset', 'XBDSegDataset'
 ]

@@ -42,13 +42,17 @@ def patch_class_fractions(gt: Tensor, size: Tuple[int, int], num_classes: int,
     Returns:
         tuple: ``frac`` (B, C, h, w) class fractions and ``ignore_frac`` (B, h, w).
     """
+    frac = F.adaptive_avg_pool2d(label_onehot(gt, num_classes), size)
+    return frac[:, :num_classes], frac[:, num_classes]
+
+
+def label_onehot(gt: Tensor, num_classes: int) -> Tensor:
+    """(B, H, W) or (B, 1, H, W) labels -> (B, C + 1, H, W) float one-hot; channel C = ignore / invalid."""
     if gt.dim() == 4:
         gt = gt[:, 0]
     gt = gt.long()
     gt = torch.where((gt < 0) | (gt >= num_classes), torch.full_like(gt, num_classes), gt)
-    onehot = F.one_hot(gt, num_classes + 1).permute(0, 3, 1, 2).float()  # (B, C+1, H, W)
-    frac = F.adaptive_avg_pool2d(onehot, size)
-    return frac[:, :num_classes], frac[:, num_classes]
+    return F.one_hot(gt, num_classes + 1).permute(0, 3, 1, 2).float()
 
 
 def patch_confidence(seg_logits: Tensor, size: Tuple[int, int]) -> Tensor:
@@ -292,20 +296,21 @@ class PatchContrastHead(BaseModule):
         """Project features of one stage: (..., C_in) -> (..., channels), L2-normalised."""
         return F.normalize(self.projections[stage](feat), dim=-1)
 
-    def stage_loss(self, feat: Tensor, stage: int, seg_logits: Tensor, gt: Tensor) -> Tensor:
+    def stage_loss(self, feat: Tensor, stage: int, seg_logits: Tensor, onehot: Tensor) -> Tensor:
         """Loss of one stage.
 
         Args:
             feat (Tensor): (B, C_in, h, w) encoder features.
             stage (int): position in ``in_index``.
             seg_logits (Tensor): (B, C, h', w') decode-head logits (used without gradient).
-            gt (Tensor): (B, 1, H, W) labels.
+            onehot (Tensor): (B, C + 1, H, W) label one-hot (:func:`label_onehot`, shared by the stages).
 
         Returns:
             Tensor: scalar, mean over classes with enough samples (0 with the graph intact if none).
         """
         b, cin, h, w = feat.shape
-        frac, ign = patch_class_fractions(gt, (h, w), self.num_classes, self.ignore_index)
+        pooled = F.adaptive_avg_pool2d(onehot, (h, w))
+        frac, ign = pooled[:, :self.num_classes], pooled[:, self.num_classes]
         conf = patch_confidence(seg_logits, (h, w)) if self.sampler == 'hard' else None
         sel = select_patches(frac, ign, conf, self.purity, self.hard_share, self.max_pos, self.max_neg,
                              self.hard_negatives)
@@ -338,7 +343,9 @@ class PatchContrastHead(BaseModule):
             raise ValueError('patch_contrast_head.num_classes is not set')
         if gt.dim() == 3:
             gt = gt[:, None]
-        losses = [self.stage_loss(inputs[i], s, seg_logits, gt) for s, i in enumerate(self.in_index)]
+        with torch.no_grad():
+            onehot = label_onehot(gt, self.num_classes)
+        losses = [self.stage_loss(inputs[i], s, seg_logits, onehot) for s, i in enumerate(self.in_index)]
         total = torch.stack(losses).mean()
         if self.clip is not None:
             total = total.clamp(max=self.clip)

@@ -51,12 +51,10 @@ def test_pretrain_configs(name):
 
 
 def test_pretrain_vts_config_builds_two_views():
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import DATASETS
+    from ._helpers import build_pretrain_dataset
     cfg = Config.fromfile(osp.join(DS, 'pretrain_pairs_vts.py'))
     cfg.train_dataloader.dataset.num_samples = 2
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        item = DATASETS.build(cfg.train_dataloader.dataset)[1]
+    item = build_pretrain_dataset(cfg.train_dataloader.dataset)[1]
     assert len(item['inputs']) == 2 and tuple(item['inputs'][0].shape) == (3, 224, 224)
 
 

@@ -12,8 +12,8 @@ from grass_mm.datasets.rs_io import read_rs_image, tile_windows, to_uint8
 
 
 def _build(**kw):
-    from mmpretrain.registry import DATASETS
-    return DATASETS.build(dict(type='RSTileDataset', **kw))
+    from ._helpers import build_pretrain_dataset
+    return build_pretrain_dataset(dict(type='RSTileDataset', **kw))
 
 
 def _scenes(root):

@@ -54,9 +54,9 @@ def test_classes_labels_and_pipelines(rs_tiles, folder, typ, cfg_name, n):
             seg = item['data_samples'].gt_sem_seg.data
             vals = seg.unique()
             assert ((vals < n) | (vals == 255)).all(), (key, vals)
-            if key == 'train_pipeline':
-                assert tuple(item['inputs'].shape[-2:]) == tuple(cfg.crop_size)
-                assert tuple(seg.shape[-2:]) == tuple(cfg.crop_size)
+            assert tuple(seg.shape[-2:]) == tuple(item['inputs'].shape[-2:])
+            if key == 'train_pipeline':  # RandomCrop: at most crop_size (less if resized smaller)
+                assert all(a <= b for a, b in zip(seg.shape[-2:], cfg.crop_size))
 
 
 def test_loveda_domains_have_loveda_meta():
@@ -64,3 +64,20 @@ def test_loveda_domains_have_loveda_meta():
     from grass_mm.datasets import LoveDARuralDataset, LoveDAUrbanDataset
     assert LoveDAUrbanDataset.METAINFO == LoveDADataset.METAINFO == LoveDARuralDataset.METAINFO
     assert (LoveDAUrbanDataset.domain, LoveDARuralDataset.domain) == ('Urban', 'Rural')
+
+
+def test_check_label_range_names_the_mask(rs_tiles, tmp_path):
+    import shutil
+    root = tmp_path / 'potsdam'
+    shutil.copytree(osp.join(rs_tiles, 'potsdam'), root)
+    ann = next((root / 'ann_dir').iterdir())
+    m = np.asarray(Image.open(ann)).copy()
+    m[:2, :2] = 9  # a value no Potsdam class has (1..6 before reduce_zero_label)
+    Image.fromarray(m).save(ann)
+    pipe = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', reduce_zero_label=True),
+            dict(type='CheckLabelRange', num_classes=6), dict(type='PackSegInputs')]
+    ds = _build(str(root), 'PotsdamDataset', pipe)
+    with pytest.raises(ValueError, match=ann.name + r'.*\[8\]'):
+        ds[0]
+    ok = _build(osp.join(rs_tiles, 'potsdam'), 'PotsdamDataset', pipe)[0]  # real masks pass
+    assert ok['data_samples'].gt_sem_seg.data.max() <= 255

@@ -5,7 +5,6 @@ import os
 import os.path as osp
 import shutil
 
-import pytest
 from mmengine.config import Config
 
 import grass_mm  # noqa: F401
@@ -33,12 +32,13 @@ def _run(tmp_path, dataset_cfg, data_root, prefixes):
     cfg = Config.fromfile(str(tmp_path / 'cfg.py'))
     n = cfg.num_classes
     cfg.merge_from_dict(dict(model=_tiny_upernet(n)))
-    train_pipe = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', reduce_zero_label=cfg.train_pipeline[1]['reduce_zero_label']),
+    rzl = cfg.train_pipeline[1]['reduce_zero_label']
+    train_pipe = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', reduce_zero_label=rzl),
                   dict(type='Resize', scale=(96, 96), keep_ratio=True),
                   dict(type='RandomCrop', crop_size=(64, 64)), dict(type='RandomFlip', prob=0.5),
                   dict(type='PackSegInputs')]
     test_pipe = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(64, 64), keep_ratio=True),
-                 dict(type='LoadAnnotations', reduce_zero_label=cfg.test_pipeline[2]['reduce_zero_label']),
+                 dict(type='LoadAnnotations', reduce_zero_label=rzl),
                  dict(type='PackSegInputs')]
     for key, pipe, (img, ann) in (('train_dataloader', train_pipe, prefixes[0]),
                                   ('val_dataloader', test_pipe, prefixes[1]),

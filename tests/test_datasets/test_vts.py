@@ -69,15 +69,15 @@ def test_vts_seg_dataset_on_the_fly():
 
 
 def test_vts_pair_dataset():
-    from mmpretrain.registry import DATASETS
-    ds = DATASETS.build(dict(type='VTSPairDataset', num_samples=5, seed=2, r_img=0.35, size=64))
+    from ._helpers import build_pretrain_dataset
+    ds = build_pretrain_dataset(dict(type='VTSPairDataset', num_samples=5, seed=2, r_img=0.35, size=64))
     info = ds.get_data_info(3)
     ref = vts_sample(2, 3, size=64, r_img=0.35)
     assert info['sample_idx'] == 3
     assert np.array_equal(info['img'], ref['img']) and np.array_equal(info['pair_img'], ref['noisy_img'])
     assert info['noisy_cell_fraction'] == pytest.approx(7 / 20)
     with pytest.raises(ValueError, match='r_img'):
-        DATASETS.build(dict(type='VTSPairDataset', num_samples=5, r_img=-0.1))
+        build_pretrain_dataset(dict(type='VTSPairDataset', num_samples=5, r_img=-0.1))
 
 
 def test_write_vts_matches_generator(tmp_path):

@@ -85,9 +85,9 @@ def test_converter_and_seg_dataset(tmp_path, task):
 
 
 def test_pair_dataset_matches_by_id(tmp_path):
-    from mmpretrain.registry import DATASETS
+    from ._helpers import build_pretrain_dataset
     make_xbd(str(tmp_path), ids=('00000007', '00000003', '00000012'))
-    ds = DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path), splits='train'))
+    ds = build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path), splits='train'))
     assert len(ds) == 3
     for i in range(3):
         info = ds.get_data_info(i)
@@ -98,21 +98,21 @@ def test_pair_dataset_matches_by_id(tmp_path):
 
 
 def test_pair_errors(tmp_path):
-    from mmpretrain.registry import DATASETS
+    from ._helpers import build_pretrain_dataset
     paths = make_xbd(str(tmp_path / 'a'), post_size=(40, 50))
     with pytest.raises(ValueError, match='sizes differ.*_pre_disaster.png.*_post_disaster.png'):
-        DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path / 'a')))
+        build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'a')))
     paths = make_xbd(str(tmp_path / 'b'))
     os.remove(paths[(IDS[1], 'post')])
     lonely = osp.basename(paths[(IDS[1], 'pre')])
     with pytest.raises(FileNotFoundError, match=lonely):
-        DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b')))
+        build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b')))
     with pytest.warns(UserWarning, match='skipped 1 xBD image'):
-        ds = DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
+        ds = build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
                                  on_missing='skip'))
     assert len(ds) == 1
     with pytest.raises(FileNotFoundError, match='missing_split'):
-        DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
+        build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
                             splits='missing_split'))
 
 

@@ -63,19 +63,27 @@ def test_upernet_smoke_trains_and_evaluates(rs_tiles, tmp_path):
     assert osp.isfile(tmp_path / 'iter_4.pth')
 
 
+DETERMINISTIC_CHILD = """
+_base_ = [{base!r}]
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='Resize', scale=(128, 128), keep_ratio=False),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+model = dict(decode_head=dict(dropout_ratio=0.0), auxiliary_head=dict(dropout_ratio=0.0))
+train_cfg = dict(val_interval=100)
+"""
+
+
 def test_resume_matches_uninterrupted_run(rs_tiles, tmp_path):
     """Train 4 iters; separately resume from iter 2 to 4: same parameters and optimizer state."""
-    det = [
-        'model.decode_head.dropout_ratio=0', 'model.auxiliary_head.dropout_ratio=0',
-        'train_dataloader.dataset.pipeline.2.type=Resize', 'train_dataloader.dataset.pipeline.2.scale=(128,128)',
-        'train_dataloader.dataset.pipeline.2.keep_ratio=False', 'train_dataloader.dataset.pipeline.3.type=RandomFlip',
-        'train_dataloader.dataset.pipeline.3.prob=0.0', 'train_dataloader.dataset.pipeline.5.type=RandomFlip',
-        'train_dataloader.dataset.pipeline.5.prob=0.0', 'train_cfg.val_interval=100'
-    ]
+    cfg = tmp_path / 'fcn_deterministic.py'
+    cfg.write_text(DETERMINISTIC_CHILD.format(base=osp.join(REPO_ROOT, FCN)))
     full, part = str(tmp_path / 'full'), str(tmp_path / 'part')
-    _check(run_tool(['tools/train.py', FCN, '--work-dir', full, '--cfg-options'] + det))
-    out = _check(run_tool(['tools/train.py', FCN, '--work-dir', part, '--resume', osp.join(full, 'iter_2.pth'),
-                           '--cfg-options'] + det))
+    _check(run_tool(['tools/train.py', str(cfg), '--work-dir', full]))
+    out = _check(run_tool(['tools/train.py', str(cfg), '--work-dir', part, '--resume', osp.join(full, 'iter_2.pth')]))
     assert 'resumed' in out.lower() or 'Advance dataloader 2 steps' in out
     a = torch.load(osp.join(full, 'iter_4.pth'), weights_only=True)
     b = torch.load(osp.join(part, 'iter_4.pth'), weights_only=True)
@@ -134,3 +142,19 @@ def test_mim_train_mmseg(rs_tiles, tmp_path):
     assert proc.returncode == 0, out[-5000:]
     assert osp.isfile(tmp_path / 'iter_4.pth')
     assert all(math.isfinite(v) for v in _metrics(out))
+
+
+def test_mim_train_mmpretrain_selfsup_smoke(rs_tiles, tmp_path):
+    mim = shutil.which('mim') or osp.join(osp.dirname(sys.executable), 'mim')
+    if not osp.exists(mim):
+        pytest.fail('openmim is part of the test environment (tools/install.sh) but `mim` was not found')
+    env = dict(os.environ, PYTHONWARNINGS='ignore', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
+    proc = subprocess.run([mim, 'train', 'mmpretrain', 'configs/smoke/simclr_r18_tiles_smoke.py', '--work-dir',
+                           str(tmp_path), '--gpus', '0'], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    losses = [float(x) for x in re.findall(r'Iter\(train\) \[\d/2\].*?loss: ([\d.]+)', out)]
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses), out[-3000:]
+    ckpt = torch.load(tmp_path / 'iter_2.pth', weights_only=True)  # plain-data checkpoint
+    assert any(k.startswith('backbone.') for k in ckpt['state_dict'])

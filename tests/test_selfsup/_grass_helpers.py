@@ -1,5 +1,6 @@
 """Small GraSS models for the tests (ResNet-18, 16 base channels)."""
 import torch
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import grass_mm  # noqa: F401
@@ -20,7 +21,8 @@ def small_grass_cfg(**kwargs):
 
 
 def small_grass(**kwargs):
-    return MODELS.build(small_grass_cfg(**kwargs))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(small_grass_cfg(**kwargs))
 
 
 def random_views(n=4, size=64, seed=0):

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import grass_mm  # noqa: F401
@@ -19,9 +19,9 @@ FT = osp.join(REPO, 'configs/finetune/{}_r50_grass-pretrain{}_40k_potsdam.py')
 def grass_ckpt(tmp_path_factory):
     """A GraSS ResNet-50 pretraining checkpoint built from the paper config (random weights)."""
     from mmpretrain.registry import MODELS
-    init_default_scope('mmpretrain')
     cfg = Config.fromfile(GRASS_CFG)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
     path = str(tmp_path_factory.mktemp('grass') / 'grass_r50.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
     return path, {k[len('backbone.'):]: v for k, v in model.state_dict().items()
@@ -34,8 +34,8 @@ def test_checkpoint_loads_with_zero_missing_and_unexpected_keys(grass_ckpt, head
     path, backbone_sd = grass_ckpt
     cfg = Config.fromfile(FT.format(head, ''))
     cfg.model.backbone.init_cfg.checkpoint = path
-    init_default_scope('mmseg')
-    seg = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        seg = MODELS.build(cfg.model)
     target = seg.backbone.state_dict()
     missing = sorted(set(target) - set(backbone_sd))
     unexpected = sorted(set(backbone_sd) - set(target))
@@ -72,7 +72,25 @@ def _tiny_run_cfg(cfg_path, ckpt, rs_tiles, work_dir):
     return cfg
 
 
-@pytest.mark.parametrize('head,frozen', [('fcn', ''), ('upernet', '-frozen')])
+@pytest.mark.parametrize('head', ['upernet', 'fcn'])
+def test_frozen_variant_freezes_the_pretrained_backbone(grass_ckpt, head):
+    from mmseg.registry import MODELS
+    path, backbone_sd = grass_ckpt
+    cfg = Config.fromfile(FT.format(head, '-frozen'))
+    cfg.model.backbone.init_cfg.checkpoint = path
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        seg = MODELS.build(cfg.model)
+    seg.init_weights()
+    seg.train()
+    assert not any(p.requires_grad for p in seg.backbone.parameters())
+    assert not any(m.training for m in seg.backbone.modules()
+                   if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    assert all(p.requires_grad for p in seg.decode_head.parameters())
+    assert torch.equal(seg.backbone.state_dict()['layer4.2.conv3.weight'],
+                       backbone_sd['layer4.2.conv3.weight'])
+
+
+@pytest.mark.parametrize('head,frozen', [('fcn', '')])
 def test_finetuning_runs_from_the_checkpoint(grass_ckpt, rs_tiles, tmp_path, head, frozen):
     path, backbone_sd = grass_ckpt
     runner = Runner.from_cfg(_tiny_run_cfg(FT.format(head, frozen), path, rs_tiles, tmp_path))

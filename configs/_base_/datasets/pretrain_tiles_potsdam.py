@@ -19,9 +19,8 @@ geometric_pipeline = [
 photometric_pipeline = [
     dict(
         type='RandomApply',
-        # hue=0: mmcv 2.1's adjust_hue does np.uint8(negative) which raises OverflowError
-        # under numpy >= 2; set hue=0.1 once grass_mm.runtime patches it.
-        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0)],
+        # hue jitter works under numpy >= 2 thanks to grass_mm.runtime.compat (mmcv 2.1 fix)
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
         prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),

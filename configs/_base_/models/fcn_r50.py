@@ -7,7 +7,8 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255)
+    seg_pad_val=255,
+    size=(512, 512))  # = crop_size of the dataset; method configs override it
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,

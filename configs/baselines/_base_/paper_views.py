@@ -4,14 +4,13 @@
 # RandomResizedCrop 224 scale 0.08-1, flip, colour jitter (0.8, 0.8, 0.8, hue) p 0.8,
 # grayscale p 0.2, Gaussian blur sigma 0.1-2 p 0.5; ImageNet mean/std (data_preprocessor of
 # the pretrain_tiles_* dataset configs).
-# hue: the paper uses 0.2; it is 0 here because mmcv 2.1's adjust_hue overflows under
-# numpy >= 2 (see configs/_base_/datasets/pretrain_tiles_potsdam.py); set 0.2 where fixed.
+# (hue jitter runs under numpy >= 2 thanks to grass_mm.runtime.compat, a fix of mmcv 2.1's adjust_hue.)
 paper_view_pipeline = [
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.08, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomApply',
          transforms=[dict(type='ColorJitter', brightness=0.8, contrast=0.8, saturation=0.8,
-                          hue=0.0)],
+                          hue=0.2)],
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
          channel_weights=(0.114, 0.587, 0.2989)),

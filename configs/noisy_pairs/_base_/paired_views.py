@@ -2,7 +2,6 @@
 # (Gerard & Sullivan, noisy positive pairs). View 1 comes from the image, view 2 from its partner
 # (VTS noisy twin / xBD post-disaster image) with probability ``pair_prob`` (else the same
 # image twice), each view with its own photometric augmentation.
-# hue=0: mmcv 2.1's adjust_hue overflows under numpy >= 2 (see ../../_base_/datasets/pretrain_tiles_potsdam.py).
 pair_crop_size = 224
 pair_prob = 1.0
 pair_geometric = [
@@ -12,7 +11,7 @@ pair_geometric = [
 ]
 pair_photometric = [
     dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0)],
+         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),

@@ -12,7 +12,6 @@ import os.path as osp
 import shutil
 from typing import Optional, Sequence
 
-import numpy as np
 from mmengine.utils import ProgressBar
 from PIL import Image
 

@@ -1,0 +1,107 @@
+"""Pictures of GraSS gradient-guided sampling: view, LAM heat map, DAR box, DAR crop.
+
+    python tools/visualize_lam.py CONFIG CHECKPOINT IMAGES... --out DIR [--size 224]
+
+IMAGES are files, folders or glob patterns (at least 2 images in all: the loss needs
+negatives). Each image gives two views (the resized image and its horizontal flip) so that
+every view has its positive; all views form one batch. One PNG per image, 4 panels:
+view | LAM overlay | DAR box | crop. CHECKPOINT may be ``none`` (random weights).
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+
+import numpy as np
+import torch
+from PIL import Image
+
+EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
+
+
+def collect(items):
+    out = []
+    for it in items:
+        if osp.isdir(it):
+            out += sorted(p for p in glob.glob(osp.join(it, '**', '*'), recursive=True)
+                          if p.lower().endswith(EXTS))
+        elif osp.isfile(it):
+            out.append(it)
+        else:
+            out += sorted(glob.glob(it))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint', help="checkpoint file, or 'none'")
+    p.add_argument('images', nargs='+')
+    p.add_argument('--out', required=True)
+    p.add_argument('--size', type=int, default=224)
+    p.add_argument('--device', default='cpu')
+    args = p.parse_args()
+
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    import grass_mm  # noqa: F401
+
+    paths = collect(args.images)
+    if len(paths) < 2:
+        raise ValueError(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: '
+                         f'{args.images}')
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(args.config)
+    model = MODELS.build(cfg.model)
+    if not hasattr(model, 'guided_crops'):
+        raise TypeError(f'{args.config}: model type {cfg.model.type} is not GraSS')
+    if args.checkpoint.lower() != 'none':
+        if not osp.isfile(args.checkpoint):
+            raise FileNotFoundError(f'CHECKPOINT {args.checkpoint} does not exist')
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    pre = cfg.get('data_preprocessor', None) or dict(mean=[123.675, 116.28, 103.53],
+                                                     std=[58.395, 57.12, 57.375])
+    mean = torch.tensor(pre['mean']).view(1, 3, 1, 1)
+    std = torch.tensor(pre['std']).view(1, 3, 1, 1)
+
+    imgs = [np.asarray(Image.open(pth).convert('RGB').resize((args.size, args.size),
+                                                              Image.BILINEAR)) for pth in paths]
+    x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float()
+    views = torch.stack([x, x.flip(-1)], 1).flatten(0, 1)  # (2B, 3, S, S), twins adjacent
+    norm = ((views - mean) / std).to(args.device)
+    crops, lam, boxes = model.guided_crops(norm, return_maps=True)
+    crops = (crops.cpu() * std + mean).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+    lam, boxes = lam.cpu().numpy(), boxes.cpu().numpy()
+    os.makedirs(args.out, exist_ok=True)
+    for i, pth in enumerate(paths):
+        v = 2 * i  # the unflipped view
+        x0, y0, x1, y1 = boxes[v]
+        fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
+        ax[0].imshow(imgs[i])
+        ax[0].set_title('view')
+        ax[1].imshow(imgs[i])
+        ax[1].imshow(lam[v], cmap='jet', alpha=0.5, vmin=0, vmax=1)
+        ax[1].set_title('LAM')
+        ax[2].imshow(imgs[i])
+        ax[2].add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1,
+                                      fill=False, color='red', lw=2))
+        ax[2].set_title(f'DAR (TA={model.threshold})')
+        ax[3].imshow(crops[v])
+        ax[3].set_title('crop')
+        for a in ax:
+            a.axis('off')
+        fig.tight_layout()
+        out = osp.join(args.out, osp.splitext(osp.basename(pth))[0] + '_lam.png')
+        fig.savefig(out, dpi=80)
+        plt.close(fig)
+        print(out)
+
+
+if __name__ == '__main__':
+    main()
