@@ -63,3 +63,19 @@ def build_runner(cfg):
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
+
+
+def run(cfg, launcher: str, mode: str) -> None:
+    """Check the config, prepare CPU distributed if needed, build the runner, train or test.
+
+    Errors a user can fix (config keys, missing or untrusted checkpoints) end in one line.
+    """
+    from grass_mm.runtime import (ConfigCheckError, UntrustedCheckpointError, check_config,
+                                  setup_cpu_distributed)
+    try:
+        check_config(cfg, mode=mode)
+        setup_cpu_distributed(cfg, launcher)
+        runner = build_runner(cfg)
+        runner.train() if mode == 'train' else runner.test()
+    except (ConfigCheckError, UntrustedCheckpointError, FileNotFoundError) as err:
+        fail(str(err))

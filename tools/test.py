@@ -9,7 +9,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _cli import add_common_args, build_runner, fail, load_config  # noqa: E402
+from _cli import add_common_args, fail, load_config, run  # noqa: E402
 
 
 def parse_args():
@@ -47,8 +47,6 @@ def enable_visualization(cfg, args):
 def main():
     args = parse_args()
     cfg = load_config(args)
-    from grass_mm.runtime import (ConfigCheckError, UntrustedCheckpointError, check_config,
-                                  setup_cpu_distributed)
     if not osp.isfile(args.checkpoint):
         fail(f"checkpoint file '{args.checkpoint}' does not exist")
     cfg.load_from = args.checkpoint
@@ -61,15 +59,7 @@ def main():
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    try:
-        check_config(cfg, mode='test')
-        setup_cpu_distributed(cfg, args.launcher)
-        runner = build_runner(cfg)
-        runner.test()
-    except ConfigCheckError as err:
-        fail(str(err))
-    except (UntrustedCheckpointError, FileNotFoundError) as err:
-        fail(str(err))
+    run(cfg, args.launcher, mode='test')
 
 
 if __name__ == '__main__':

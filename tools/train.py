@@ -13,7 +13,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _cli import add_common_args, build_runner, fail, load_config  # noqa: E402
+from _cli import add_common_args, fail, load_config, run  # noqa: E402
 
 
 def parse_args():
@@ -34,8 +34,7 @@ def main():
     args = parse_args()
     cfg = load_config(args)
 
-    from grass_mm.runtime import (ConfigCheckError, UntrustedCheckpointError, check_config,
-                                  ensure_plain_checkpoint_hook, setup_cpu_distributed)
+    from grass_mm.runtime import ensure_plain_checkpoint_hook
 
     if args.amp:
         import torch
@@ -55,15 +54,7 @@ def main():
         cfg.load_from = args.resume
 
     ensure_plain_checkpoint_hook(cfg)
-    try:
-        check_config(cfg, mode='train')
-        setup_cpu_distributed(cfg, args.launcher)
-        runner = build_runner(cfg)
-        runner.train()
-    except ConfigCheckError as err:
-        fail(str(err))
-    except (UntrustedCheckpointError, FileNotFoundError) as err:
-        fail(str(err))
+    run(cfg, args.launcher, mode='train')
 
 
 if __name__ == '__main__':

@@ -10,7 +10,8 @@ import os
 
 import torch
 import torch.distributed as torch_dist
-from mmengine.model import MMDistributedDataParallel
+from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
 
 
@@ -20,10 +21,17 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
 
     The signature has no ``device_ids`` on purpose: mmengine's runner only fills it in for
     wrappers that declare it, and DDP requires it to be ``None`` for CPU modules.
+    ``SyncBatchNorm`` only works on GPU modules, so its layers (e.g. the ``SyncBN`` default of
+    mmpretrain's ``NonLinearNeck``) become ordinary BN: each process normalises with its own
+    batch statistics, as mmengine already does for a single-process run.
     """
 
     def __init__(self, module, **kwargs):
         kwargs.pop('device_ids', None)
+        if any(isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules()):
+            print_log('CPUDistributedDataParallel: SyncBN needs a GPU; using per-process BN on CPU',
+                      logger='current', level=30)
+            module = revert_sync_batchnorm(module)
         super().__init__(module=module, device_ids=None, **kwargs)
 
 

@@ -110,3 +110,12 @@ def test_every_registered_module_builds(tmp_path, single_process_group):
         if name in ('VTSSegDataset', 'VTSPairDataset'):
             assert len(obj) == 2
     assert len(built) == len(_grass_mm_entries())
+
+
+def test_cpu_ddp_replaces_syncbn(single_process_group):
+    from mmengine.registry import MODEL_WRAPPERS
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.SyncBatchNorm(4))
+    wrapped = MODEL_WRAPPERS.build(dict(type='CPUDistributedDataParallel', module=module))
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in wrapped.module.modules())
+    assert any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in wrapped.module.modules())
+    assert wrapped(torch.randn(2, 3, 4, 4)).shape == (2, 4, 4, 4)  # SyncBN would raise on CPU

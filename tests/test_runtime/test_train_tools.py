@@ -131,29 +131,27 @@ def test_dist_train_two_cpu_processes(rs_tiles, tmp_path):
     assert all(math.isfinite(v) for v in _metrics(out))
 
 
-def test_mim_train_mmseg(rs_tiles, tmp_path):
+def _mim_train(package, config, work_dir):
+    """``mim train PACKAGE CONFIG`` on CPU, as a user would; returns the output."""
     mim = shutil.which('mim') or osp.join(osp.dirname(sys.executable), 'mim')
     if not osp.exists(mim):
         pytest.fail('openmim is part of the test environment (tools/install.sh) but `mim` was not found')
     env = dict(os.environ, PYTHONWARNINGS='ignore', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
-    proc = subprocess.run([mim, 'train', 'mmseg', FCN, '--work-dir', str(tmp_path), '--gpus', '0'], cwd=REPO_ROOT,
+    proc = subprocess.run([mim, 'train', package, config, '--work-dir', str(work_dir), '--gpus', '0'], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
+    return out
+
+
+def test_mim_train_mmseg(rs_tiles, tmp_path):
+    out = _mim_train('mmseg', FCN, tmp_path)
     assert osp.isfile(tmp_path / 'iter_4.pth')
     assert all(math.isfinite(v) for v in _metrics(out))
 
 
 def test_mim_train_mmpretrain_selfsup_smoke(rs_tiles, tmp_path):
-    mim = shutil.which('mim') or osp.join(osp.dirname(sys.executable), 'mim')
-    if not osp.exists(mim):
-        pytest.fail('openmim is part of the test environment (tools/install.sh) but `mim` was not found')
-    env = dict(os.environ, PYTHONWARNINGS='ignore', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
-    proc = subprocess.run([mim, 'train', 'mmpretrain', 'configs/smoke/simclr_r18_tiles_smoke.py', '--work-dir',
-                           str(tmp_path), '--gpus', '0'], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
+    out = _mim_train('mmpretrain', 'configs/smoke/simclr_r18_tiles_smoke.py', tmp_path)
     losses = [float(x) for x in re.findall(r'Iter\(train\) \[\d/2\].*?loss: ([\d.]+)', out)]
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses), out[-3000:]
     ckpt = torch.load(tmp_path / 'iter_2.pth', weights_only=True)  # plain-data checkpoint
