@@ -39,3 +39,30 @@ def dubai_root(shared_data):
 @pytest.fixture
 def repo_root():
     return REPO_ROOT
+
+
+@pytest.fixture
+def cpu_dist_train(rs_tiles):
+    """Run ``tools/dist_train.sh CONFIG 2 --work-dir DIR`` on CPU (gloo); returns the checked output.
+
+    Skips on machines with a GPU (this checks the gloo path) and fails with the output's tail when
+    the launch does not exit 0.
+    """
+    import subprocess
+    import sys
+
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('checks the gloo path for machines without a GPU')
+
+    def run(config, work_dir, port_base=29500):
+        env = dict(os.environ, PYTHON=sys.executable, PORT=str(port_base + os.getpid() % 1000),
+                   PYTHONWARNINGS='ignore')
+        proc = subprocess.run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', str(work_dir)],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out[-5000:]
+        assert 'Distributed training: True' in out
+        return out
+
+    return run

@@ -117,15 +117,8 @@ def test_missing_config_and_checkpoint_for_test_tool(tmp_path):
     assert proc.returncode == 2 and 'missing.pth' in proc.stderr and 'Traceback' not in proc.stderr
 
 
-def test_dist_train_two_cpu_processes(rs_tiles, tmp_path):
-    if torch.cuda.is_available():
-        pytest.skip('checks the gloo path for machines without a GPU')
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000), PYTHONWARNINGS='ignore')
-    proc = subprocess.run(['bash', 'tools/dist_train.sh', FCN, '2', '--work-dir', str(tmp_path)], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
-    assert 'Distributed training: True' in out
+def test_dist_train_two_cpu_processes(cpu_dist_train, tmp_path):
+    out = cpu_dist_train(FCN, tmp_path)
     assert re.search(r'(GPU number|world_size):?\s*2', out), out[-3000:]
     assert sorted(osp.basename(p) for p in glob.glob(str(tmp_path / '*.pth'))) == ['iter_2.pth', 'iter_4.pth']
     assert all(math.isfinite(v) for v in _metrics(out))
