@@ -2,8 +2,11 @@
 
 For UPerNet / FCN with a ResNet backbone, the same weights and the same batch, prints the ratios
 (with component / plain model) of the training step time (forward + backward + SGD step), of the peak
-memory (CUDA: ``torch.cuda.max_memory_allocated``; CPU: not measured) and of the inference time, for
-A = patch-contrast head, B = pixel-anchor loss, A+B. It also checks that test-mode ``predict`` calls no
+memory of training and of the inference time, for A = patch-contrast head, B = pixel-anchor loss, A+B.
+Times come from one process that runs the four variants round-robin (load drift hits them alike).
+Peak memory comes from one subprocess per variant that builds only that model and trains it: CUDA
+``torch.cuda.max_memory_allocated``; CPU the peak RSS (``resource.getrusage`` ru_maxrss) above the RSS
+before the model was built, so both count weights, gradients, momentum and activations. It also checks that test-mode ``predict`` calls no
 module of the components (forward hooks) and gives the same logits as the plain model.
 
 Targets (issue 5): step time +<=10% (A), +<=15% (B); peak memory +<=10%; inference equal within noise.
@@ -13,6 +16,11 @@ Targets (issue 5): step time +<=10% (A), +<=15% (B); peak memory +<=10%; inferen
 """
 import argparse
 import copy
+import json
+import os
+import resource
+import subprocess
+import sys
 import time
 
 import torch
@@ -72,6 +80,38 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+VARIANTS = {'plain': (False, False), 'A': (True, False), 'B': (False, True), 'A+B': (True, True)}
+
+
+def train_step(model, opt, x, samples):
+    opt.zero_grad()
+    sum(v for n, v in model.loss(x, samples).items() if 'loss' in n).backward()
+    opt.step()
+
+
+def child_memory(args):
+    """Peak training memory of one variant, alone in this process (printed as JSON)."""
+    cuda = args.device.startswith('cuda')
+    x, samples = make_batch(args.batch, args.size, args.num_classes, args.device)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    torch.manual_seed(0)
+    model = model_cfg(args.decode, args.depth, args.num_classes, *VARIANTS[args.variant]).to(args.device)
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    for _ in range(args.warmup + 1):
+        train_step(model, opt, x, samples)
+    if cuda:
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() - base
+    else:  # ru_maxrss is in KiB on Linux
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) * 1024
+    print(json.dumps(dict(peak=peak)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -82,10 +122,22 @@ def main():
     p.add_argument('--num-classes', type=int, default=6)
     p.add_argument('--iters', type=int, default=5)
     p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--variant', choices=list(VARIANTS), help=argparse.SUPPRESS)
     args = p.parse_args()
     register_all_modules(init_default_scope=False)
+    if args.variant:
+        return child_memory(args)
+    mems = {}
+    for k in VARIANTS:
+        cmd = [sys.executable, __file__, '--variant', k] + [
+            f'--{a.replace("_", "-")}={getattr(args, a)}'
+            for a in ('device', 'decode', 'depth', 'batch', 'size', 'num_classes', 'warmup')]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+        if out.returncode:
+            sys.exit(f'memory run of {k} failed:\n{out.stderr[-3000:]}')
+        mems[k] = json.loads(out.stdout.strip().splitlines()[-1])['peak']
     torch.manual_seed(0)
-    variants = {'plain': (False, False), 'A': (True, False), 'B': (False, True), 'A+B': (True, True)}
+    variants = VARIANTS
     models = {k: model_cfg(args.decode, args.depth, args.num_classes, *v).to(args.device)
               for k, v in variants.items()}
     state = models['A+B'].state_dict()
@@ -110,21 +162,15 @@ def main():
     opts = {k: torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9) for k, m in models.items()}
     steps = {k: [] for k in models}
     infs = {k: [] for k in models}
-    mems = {}
     for r in range(args.warmup + args.iters):
         for k, m in models.items():
             m.train()
-            if args.device.startswith('cuda'):
-                sync(args.device)
-                torch.cuda.reset_peak_memory_stats()
+            sync(args.device)
             t = time.perf_counter()
-            opts[k].zero_grad()
-            sum(v for n, v in m.loss(x, samples).items() if 'loss' in n).backward()
-            opts[k].step()
+            train_step(m, opts[k], x, samples)
             sync(args.device)
             if r >= args.warmup:
                 steps[k].append(time.perf_counter() - t)
-            mems[k] = torch.cuda.max_memory_allocated() if args.device.startswith('cuda') else float('nan')
             m.eval()
             with torch.no_grad():
                 t = time.perf_counter()
@@ -135,7 +181,8 @@ def main():
     med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
     res = {k: (med(steps[k]), mems[k], med(infs[k])) for k in models}
     print(f'device={args.device} decode={args.decode} depth={args.depth} batch={args.batch} '
-          f'size={args.size} iters={args.iters}')
+          f'size={args.size} iters={args.iters}; memory: '
+          f'{"CUDA max_memory_allocated" if args.device.startswith("cuda") else "CPU peak RSS above set-up"}')
     print(f'{"variant":8s} {"step s":>9s} {"step x":>7s} {"peak MiB":>9s} {"mem x":>6s} {"infer s":>9s} '
           f'{"infer x":>7s}')
     base = res['plain']

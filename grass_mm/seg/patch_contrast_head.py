@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
+from .fp32 import float32_math
 
 _NEG_FILL = -1e9  # finite "minus infinity": keeps logsumexp gradients finite when every entry is masked
 
@@ -146,6 +147,7 @@ def select_patches(frac: Tensor, ignore_frac: Tensor, conf: Optional[Tensor], pu
                 neg_idx=neg_idx, neg_valid=neg_valid, num_pos=num_pos, num_neg=num_neg)
 
 
+@float32_math
 def patch_infonce(anchor: Tensor, pos: Tensor, neg: Tensor, anchor_valid: Tensor, pos_valid: Tensor,
                   neg_valid: Tensor, temperature: float = 0.1) -> Tensor:
     """Per-class InfoNCE between hard anchors, easy positives and negatives.
@@ -170,6 +172,7 @@ def patch_infonce(anchor: Tensor, pos: Tensor, neg: Tensor, anchor_valid: Tensor
     return (loss * pair).sum(dim=(1, 2)) / pair.sum(dim=(1, 2)).clamp(min=1)
 
 
+@float32_math
 def patch_cl_loss(anchor: Tensor, pos: Tensor, neg: Tensor, anchor_valid: Tensor, pos_valid: Tensor,
                   neg_valid: Tensor, eps: float = 1e-6) -> Tensor:
     """The CT paper's cosine "CL" loss: binary cross-entropy on ``s = (cos + 1) / 2``.

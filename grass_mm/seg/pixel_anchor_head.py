@@ -26,6 +26,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from .distance_transform import batched_edt
+from .fp32 import float32_math
 
 _NEG_FILL = -1e9
 
@@ -49,6 +50,7 @@ def valid_onehot(labels: Tensor, num_classes: int) -> Tensor:
     return F.one_hot(torch.where(valid, flat, torch.zeros_like(flat)), num_classes).float() * valid[:, None]
 
 
+@float32_math
 def class_anchors(emb: Tensor, labels: Tensor, num_classes: int) -> Tuple[Tensor, Tensor]:
     """Per-class mean embedding (one-hot matmul).
 
@@ -132,6 +134,7 @@ def bane_hard_negatives(pred: Tensor, labels: Tensor, num_classes: int, k_percen
     return idx, valid, dist
 
 
+@float32_math
 def pixel_anchor_infonce(samples: Tensor, sample_valid: Tensor, anchors: Tensor, present: Tensor,
                          hard: Optional[Tensor] = None, hard_valid: Optional[Tensor] = None,
                          temperature: float = 0.1) -> Tuple[Tensor, Tensor]:

@@ -45,13 +45,18 @@ def test_losses_reach_backbone(decode, comp):
         assert model.backbone.conv1.weight.grad.abs().sum() > 0, k
 
 
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
 @pytest.mark.parametrize('comp', ['patch', 'anchor'])
-def test_autocast_bf16_cpu(comp):
-    # fp16 autocast is CUDA-only; bf16 autocast exercises the same dtype handling on CPU.
+def test_autocast_cpu(comp, dtype):
+    # CPU autocast runs convs and einsum in half precision like CUDA fp16 autocast does: the
+    # losses' masked fills and similarity logits must not overflow (they run in float32) and
+    # the gradient must reach the backbone, finite.
     torch.manual_seed(0)
     model = build(tiny_model('uper', **COMPONENTS[comp]))
     x, samples = _batch()
-    with torch.autocast('cpu', dtype=torch.bfloat16):
+    with torch.autocast('cpu', dtype=dtype):
+        feats = model.extract_feat(x)
+        assert feats[-1].dtype == dtype  # autocast is really on
         losses = model.loss(x, samples)
     key = [k for k in losses if k.startswith(('patch_contrast.', 'pixel_anchor.'))][0]
     assert torch.isfinite(losses[key]) and losses[key] > 0
