@@ -5,7 +5,8 @@
 IMAGES are files, folders or glob patterns (at least 2 images in all: the loss needs
 negatives). Each image gives two views (the resized image and its horizontal flip) so that
 every view has its positive; all views form one batch. One PNG per image, 4 panels:
-view | LAM overlay | DAR box | crop. CHECKPOINT may be ``none`` (random weights).
+view | LAM overlay | DAR box | crop. CHECKPOINT may be ``none`` (random weights). ``--grid FILE``
+also writes all images as rows of one figure.
 """
 import argparse
 import glob
@@ -40,6 +41,8 @@ def main():
     p.add_argument('--out', required=True)
     p.add_argument('--size', type=int, default=224)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--grid', help='also write one PNG with a row per image')
+    p.add_argument('--max-images', type=int, default=None, help='use only the first N images')
     args = p.parse_args()
 
     import matplotlib
@@ -51,7 +54,7 @@ def main():
     from mmpretrain.registry import MODELS
     import grass_mm  # noqa: F401
 
-    paths = collect(args.images)
+    paths = collect(args.images)[:args.max_images]
     if len(paths) < 2:
         raise ValueError(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: '
                          f'{args.images}')
@@ -79,10 +82,10 @@ def main():
     crops = (crops.cpu() * std + mean).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
     lam, boxes = lam.cpu().numpy(), boxes.cpu().numpy()
     os.makedirs(args.out, exist_ok=True)
-    for i, pth in enumerate(paths):
+
+    def draw(ax, i):
         v = 2 * i  # the unflipped view
         x0, y0, x1, y1 = boxes[v]
-        fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
         ax[0].imshow(imgs[i])
         ax[0].set_title('view')
         ax[1].imshow(imgs[i])
@@ -96,11 +99,24 @@ def main():
         ax[3].set_title('crop')
         for a in ax:
             a.axis('off')
+
+    for i, pth in enumerate(paths):
+        fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
+        draw(ax, i)
         fig.tight_layout()
         out = osp.join(args.out, osp.splitext(osp.basename(pth))[0] + '_lam.png')
         fig.savefig(out, dpi=80)
         plt.close(fig)
         print(out)
+    if args.grid:
+        fig, ax = plt.subplots(len(paths), 4, figsize=(12, 3.2 * len(paths)), squeeze=False)
+        for i in range(len(paths)):
+            draw(ax[i], i)
+        fig.suptitle(f'Loss Attention Maps and DARs ({osp.basename(args.checkpoint)})')
+        fig.tight_layout()
+        fig.savefig(args.grid, dpi=80)
+        plt.close(fig)
+        print(args.grid)
 
 
 if __name__ == '__main__':

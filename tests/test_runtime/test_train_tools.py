@@ -122,6 +122,14 @@ def test_dist_train_two_cpu_processes(cpu_dist_train, tmp_path):
     assert re.search(r'(GPU number|world_size):?\s*2', out), out[-3000:]
     assert sorted(osp.basename(p) for p in glob.glob(str(tmp_path / '*.pth'))) == ['iter_2.pth', 'iter_4.pth']
     assert all(math.isfinite(v) for v in _metrics(out))
+    # tools/dist_test.sh on the checkpoint: 2 ranks give the single-process evaluation
+    ckpt = str(tmp_path / 'iter_4.pth')
+    single = _metrics(_check(run_tool(['tools/test.py', FCN, ckpt, '--work-dir', str(tmp_path / 'test1')])))
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(28500 + os.getpid() % 1000), PYTHONWARNINGS='ignore')
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', FCN, ckpt, '2', '--work-dir', str(tmp_path / 'test2')],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    dist = _metrics(_check(proc))
+    assert dist == pytest.approx(single, abs=0.011)
 
 
 def _mim_train(package, config, work_dir):
