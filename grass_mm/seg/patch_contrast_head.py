@@ -209,8 +209,9 @@ class PatchContrastHead(BaseModule):
             by :class:`ContrastEncoderDecoder` at build time.
         num_classes (int): number of classes C (set by the segmentor from its decode head when None).
         channels (int): projection dimension (default 128).
-        hidden_channels (int | None): hidden width of the Linear-GELU-Linear projection (default: the
-            stage's input width).
+        hidden_channels (int | None): hidden width of the Linear-GELU-Linear projection (default:
+            ``min(stage input width, 512)``, which keeps the head's weights, gradients and momentum of a
+            2048-wide ResNet-50 stage at 1/4 of a square layer's).
         purity (float): positive-patch purity threshold in (0, 1] (default 1.0 = entirely class c).
         hard_share (float): share of the selected positives used as hard anchors (default 0.4).
         sampler (str): ``'hard'`` (rank by the decode head's confidence) or ``'random'``.
@@ -289,10 +290,12 @@ class PatchContrastHead(BaseModule):
         self.clip = clip
         self.ignore_index = ignore_index
         self.loss_name = loss_name
+        if hidden_channels is not None and (not isinstance(hidden_channels, int) or hidden_channels <= 0):
+            raise ValueError(f'{key}.hidden_channels must be a positive int, got {hidden_channels!r}')
+        hidden = [hidden_channels or min(c, 512) for c in in_channels]
         self.projections = nn.ModuleList([
-            nn.Sequential(
-                nn.Linear(c, hidden_channels or c), nn.GELU(), nn.Linear(hidden_channels or c, channels))
-            for c in in_channels
+            nn.Sequential(nn.Linear(c, h), nn.GELU(), nn.Linear(h, channels))
+            for c, h in zip(in_channels, hidden)
         ])
 
     def forward(self, feat: Tensor, stage: int) -> Tensor:

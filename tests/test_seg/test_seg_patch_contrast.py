@@ -194,7 +194,18 @@ def test_absent_class_does_not_change_the_loss():
 
 @pytest.mark.parametrize('kw,key', [(dict(channels=0), 'channels'), (dict(purity=0.0), 'purity'),
                                     (dict(purity=1.5), 'purity'), (dict(in_index=[0]), 'in_index'),
-                                    (dict(loss_type='ce'), 'loss_type')])
+                                    (dict(loss_type='ce'), 'loss_type'),
+                                    (dict(hidden_channels=0), 'hidden_channels')])
 def test_bad_config(kw, key):
     with pytest.raises(ValueError, match=key):
         _head(**kw)
+
+
+def test_projection_widths():
+    """Linear(C_in, min(C_in, 512)) -> GELU -> Linear(hidden, channels) per stage, or the given hidden width."""
+    from grass_mm.seg import PatchContrastHead
+    head = PatchContrastHead(in_channels=[256, 2048], in_index=[0, 1], num_classes=3, channels=64)
+    shapes = [(p[0].in_features, p[0].out_features, p[2].out_features) for p in head.projections]
+    assert shapes == [(256, 256, 64), (2048, 512, 64)]
+    head = PatchContrastHead(in_channels=[2048], in_index=[0], num_classes=3, hidden_channels=1024)
+    assert head.projections[0][0].out_features == 1024 and head.projections[0][2].out_features == 128
