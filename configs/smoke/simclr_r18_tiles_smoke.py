@@ -1,6 +1,7 @@
 # SimCLR-R18 on the real Potsdam/Vaihingen/LoveDA crops in ../shared/data, cut into 128 px tiles,
 # 64 px views, 2 iterations: the CPU smoke test of the mmpretrain side (also `mim train mmpretrain`).
-_base_ = ['../_base_/datasets/pretrain_tiles_potsdam.py', '../_base_/default_runtime_selfsup.py']
+_base_ = ['../_base_/datasets/pretrain_tiles_potsdam.py', '../_base_/default_runtime_selfsup.py',
+          '../_base_/models/simclr_r18.py']
 view_pipeline = [
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
@@ -25,13 +26,7 @@ train_dataloader = dict(
             dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
             dict(type='PackInputs')
         ]))
-model = dict(
-    type='SimCLR',
-    data_preprocessor={{_base_.data_preprocessor}},
-    backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'), zero_init_residual=True),
-    neck=dict(type='NonLinearNeck', in_channels=512, hid_channels=512, out_channels=128, num_layers=2,
-              with_avg_pool=True),
-    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5))
+model = dict(data_preprocessor={{_base_.data_preprocessor}})
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-6))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=2, by_epoch=False, begin=0, end=2)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
