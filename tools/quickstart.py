@@ -105,7 +105,7 @@ def prepare_work_dir(work_dir: str, overwrite: bool) -> None:
 
 # ----------------------------------------------------------------------------- data
 def prepare_data(args, work_dir):
-    """-> dict(name, seg (dataset keys of the config), img_root, img_prefix, num_classes, crop)."""
+    """-> dict(name, seg (the dataset keys of a config), num_classes, crop)."""
     from mmengine.config import Config
     if args.dataset_config:
         if not osp.isfile(args.dataset_config):
@@ -115,13 +115,10 @@ def prepare_data(args, work_dir):
         if missing:
             raise QuickstartError(f'--dataset-config {args.dataset_config} lacks {missing}')
         ds = cfg.train_dataloader.dataset
-        root = ds.get('data_root', '') or ''
-        prefix = ds.get('data_prefix', {})
-        img_prefix = prefix.get('img_path', '') if isinstance(prefix, dict) else prefix
-        if not osp.isdir(osp.join(root, img_prefix)):
-            raise QuickstartError(f'--dataset-config {args.dataset_config}: training images '
-                                  f'{osp.join(root, img_prefix)} (train_dataloader.dataset.data_root + '
-                                  f'data_prefix.img_path) do not exist')
+        train_dir = osp.join(*image_folder(cfg, 'train'))
+        if not osp.isdir(train_dir):
+            raise QuickstartError(f'--dataset-config {args.dataset_config}: training images {train_dir} '
+                                  f'(train_dataloader.dataset.data_root + data_prefix.img_path) do not exist')
         num_classes = cfg.get('num_classes', None)
         if num_classes is None:
             import grass_mm  # noqa: F401
@@ -137,8 +134,7 @@ def prepare_data(args, work_dir):
         seg.setdefault('test_dataloader', cfg.val_dataloader)
         seg.setdefault('test_evaluator', cfg.val_evaluator)
         name = ds.type[:-len('Dataset')] if ds.type.endswith('Dataset') else ds.type
-        return dict(name=name, seg=seg, img_root=root, img_prefix=img_prefix, num_classes=num_classes,
-                    crop=tuple(crop), val_imgs=_val_images(seg), train_imgs=_val_images(seg, 'train'))
+        return dict(name=name, seg=seg, num_classes=num_classes, crop=tuple(crop))
     from grass_mm.datasets.converters import convert_dubai_aerial, write_vts
     if args.data:
         if not osp.isdir(args.data):
@@ -155,28 +151,19 @@ def prepare_data(args, work_dir):
         else:
             raise QuickstartError(f'--data {args.data}: neither a converted root (img_dir/train) nor the raw '
                                   f'Kaggle layout (tile_N/images, tile_N/masks)')
-        base = osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py')
-        s = args.size
-        train_pipeline = [
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations', reduce_zero_label=False),
-            dict(type='RandomResize', scale=(2 * s, 2 * s), ratio_range=(0.5, 2.0), keep_ratio=True),
-            dict(type='RandomCrop', crop_size=(s, s), cat_max_ratio=0.75),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='PhotoMetricDistortion'),
-            dict(type='PackSegInputs')]
-        test_pipeline = [
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=(2 * s, 2 * s), keep_ratio=True),
-            dict(type='LoadAnnotations', reduce_zero_label=False),
-            dict(type='PackSegInputs')]
-        cfg = Config.fromfile(base)
+        # configs/_base_/datasets/dubai.py, its resize and crop scaled to --size
+        cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py'))
         seg = {k: cfg[k] for k in DATASET_KEYS}
-        seg['train_dataloader'].dataset.update(data_root=root, pipeline=train_pipeline)
-        seg['val_dataloader'].dataset.update(data_root=root, pipeline=test_pipeline)
+        s = args.size
+        for key in ('train_dataloader', 'val_dataloader'):
+            seg[key].dataset.data_root = root
+            for t in seg[key].dataset.pipeline:
+                if t.type in ('RandomResize', 'Resize'):
+                    t.scale = (2 * s, 2 * s)
+                elif t.type == 'RandomCrop':
+                    t.crop_size = (s, s)
         seg['test_dataloader'] = seg['val_dataloader']
-        return dict(name='Dubai', seg=seg, img_root=root, img_prefix='img_dir/train', num_classes=6,
-                    crop=(s, s), val_imgs=_val_images(seg), train_imgs=_val_images(seg, 'train'))
+        return dict(name='Dubai', seg=seg, num_classes=6, crop=(s, s))
     root = osp.abspath(osp.join(work_dir, 'data', 'vts'))
     print(f'[data] writing VTS ({args.num_train} train + {args.num_val} val images, {args.size} px) '
           f'-> {root}', flush=True)
@@ -186,15 +173,19 @@ def prepare_data(args, work_dir):
     for k in ('train_dataloader', 'val_dataloader'):
         seg[k].dataset.data_root = root
     seg['test_dataloader'] = seg['val_dataloader']
-    return dict(name='VTS', seg=seg, img_root=root, img_prefix='img_dir/train', num_classes=2,
-                crop=(args.size, args.size), val_imgs=_val_images(seg), train_imgs=_val_images(seg, 'train'))
+    return dict(name='VTS', seg=seg, num_classes=2, crop=(args.size, args.size))
 
 
-def _val_images(seg, split='val'):
+def image_folder(seg, split):
+    """``(data_root, img_path prefix)`` of the ``{split}_dataloader`` dataset."""
     ds = seg[f'{split}_dataloader']['dataset']
     prefix = ds.get('data_prefix', {})
-    folder = osp.join(ds.get('data_root', '') or '',
-                      prefix.get('img_path', '') if isinstance(prefix, dict) else prefix)
+    return ds.get('data_root', '') or '', prefix.get('img_path', '') if isinstance(prefix, dict) else prefix
+
+
+def split_images(seg, split):
+    """Sorted image files of the ``{split}_dataloader`` dataset's image folder."""
+    folder = osp.join(*image_folder(seg, split))
     return sorted(p for p in glob.glob(osp.join(folder, '**', '*'), recursive=True)
                   if p.lower().endswith(('.png', '.jpg', '.jpeg', '.tif', '.tiff')))
 
@@ -215,7 +206,8 @@ def pretrain_config(method, args, data):
     cfg.model.backbone.depth = args.depth
     cfg.model.neck.update(in_channels=chans, hid_channels=chans)
     ds = cfg.train_dataloader.dataset
-    ds.update(data_root=data['img_root'], data_prefix=data['img_prefix'], tile_size=args.size, stride=args.size)
+    root, prefix = image_folder(data['seg'], 'train')
+    ds.update(data_root=root, data_prefix=prefix, tile_size=args.size, stride=args.size)
     ds.pipeline[1].transforms[0][0].scale = args.view_size  # RandomResizedCrop of each view
     cfg.train_dataloader.batch_size = args.batch
     _loaders(cfg, args.workers)
@@ -361,7 +353,8 @@ def main(argv=None):
     prepare_work_dir(work_dir, args.overwrite)
     t0 = time.time()
     data = prepare_data(args, work_dir)
-    if not data['val_imgs']:
+    val_imgs = split_images(data['seg'], 'val')
+    if not val_imgs:
         raise QuickstartError('the validation set has no images')
     cfg_dir = osp.join(work_dir, 'configs')
     os.makedirs(cfg_dir)
@@ -384,7 +377,7 @@ def main(argv=None):
 
     # 3.-4. fine-tuning from each initialisation, then evaluation with pictures
     runs = []
-    n_val = len(data['val_imgs'])
+    n_val = len(val_imgs)
     show_interval = max(1, n_val // args.num_pictures)
     for method in METHODS:
         name = f'{args.decoder}_r{args.depth}_{method.lower()}_quickstart_{data["name"].lower()}'
@@ -401,9 +394,9 @@ def main(argv=None):
         runs.append(f'{method}@{data["name"]}={wd}')
 
     # Loss Attention Maps of the GraSS checkpoint on validation images (the loss needs >= 2 images)
-    lam_imgs = data['val_imgs'][:max(2, args.num_pictures)]
+    lam_imgs = val_imgs[:max(2, args.num_pictures)]
     if len(lam_imgs) < 2:
-        lam_imgs = (lam_imgs + data['train_imgs'])[:max(2, args.num_pictures)]
+        lam_imgs = (lam_imgs + split_images(data['seg'], 'train'))[:max(2, args.num_pictures)]
     lam_dir = osp.join(work_dir, 'pictures', 'lam')
     lam_png = osp.join(work_dir, 'lam_dar.png')
     steps.run('Loss Attention Maps and DARs of the GraSS checkpoint',
@@ -413,10 +406,9 @@ def main(argv=None):
               osp.join(lam_dir, 'stdout.log'))
 
     # 5. the table
-    from grass_mm.analysis import benchmark_table, build_table, collect_results
+    from grass_mm.analysis import collect_results, write_report
     prefix = osp.join(work_dir, 'results')
-    md = benchmark_table(runs, prefix, baselines=['random-init', 'SimCLR'])
-    methods, datasets, cells = build_table(collect_results(runs))
+    md, (methods, datasets, cells) = write_report(collect_results(runs), prefix, baselines=['random-init', 'SimCLR'])
     bar_chart(cells, methods, datasets[0], prefix + '.png')
     with open(osp.join(work_dir, 'README.md'), 'w') as f:
         f.write(f'# grass_mm quickstart on {data["name"]}\n\n{md}\n'

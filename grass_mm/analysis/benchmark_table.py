@@ -255,10 +255,13 @@ def write_csv(path, methods, datasets, cells, gains, baselines) -> None:
                     w.writerow([m, f'mean gain vs {b}'] + [f'{g[k]:.4f}' for k in METRICS] + [''])
 
 
-def benchmark_table(run_args: Sequence[str], out_prefix: Optional[str] = None,
-                    baselines: Optional[Sequence[str]] = None) -> str:
-    """Read runs, return the Markdown table; with ``out_prefix`` also write ``.md`` and ``.csv``."""
-    results = collect_results(run_args)
+def write_report(results: Sequence[RunResult], out_prefix: Optional[str] = None,
+                 baselines: Optional[Sequence[str]] = None):
+    """Table of read runs; with ``out_prefix`` also write ``.md`` and ``.csv``.
+
+    Returns:
+        tuple: the Markdown text and ``(methods, datasets, cells)`` of :func:`build_table`.
+    """
     methods, datasets, cells = build_table(results)
     baselines = default_baselines(methods) if baselines is None else list(baselines)
     gains = mean_gains(methods, datasets, cells, baselines)
@@ -267,4 +270,10 @@ def benchmark_table(run_args: Sequence[str], out_prefix: Optional[str] = None,
         with open(out_prefix + '.md', 'w') as f:
             f.write(md)
         write_csv(out_prefix + '.csv', methods, datasets, cells, gains, baselines)
-    return md
+    return md, (methods, datasets, cells)
+
+
+def benchmark_table(run_args: Sequence[str], out_prefix: Optional[str] = None,
+                    baselines: Optional[Sequence[str]] = None) -> str:
+    """Read runs, return the Markdown table; with ``out_prefix`` also write ``.md`` and ``.csv``."""
+    return write_report(collect_results(run_args), out_prefix, baselines)[0]

@@ -36,8 +36,8 @@ def _build(cfg, scope):
 def test_pretrained_backbone_loads_into_finetune_model(depth, decoder, tmp_path):
     qs = _quickstart()
     args = qs.parse_args(['--depth', str(depth), '--decoder', decoder, '--size', '64', '--view-size', '32'])
-    data = dict(name='VTS', seg={}, img_root=str(tmp_path), img_prefix='img_dir/train', num_classes=3,
-                crop=(64, 64))
+    train = dict(dataset=dict(data_root=str(tmp_path), data_prefix=dict(img_path='img_dir/train')))
+    data = dict(name='VTS', seg=dict(train_dataloader=train), num_classes=3, crop=(64, 64))
     grass = _build(qs.pretrain_config('GraSS', args, data), 'mmpretrain')
     assert type(grass).__name__ == 'GraSS' and grass.backbone.depth == depth
     ckpt = str(tmp_path / 'grass.pth')
