@@ -3,14 +3,11 @@ import csv
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+from test_runtime._tools import run_tool
 
 from grass_mm.analysis import ResultsNotFoundError, benchmark_table, collect_results, read_metrics
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def fake_test_run(work_dir, stamp, aacc, miou, macc):
@@ -133,9 +130,7 @@ def test_missing_results_name_the_folder(tmp_path, runs):
     with pytest.raises(ResultsNotFoundError, match='no such folder'):
         read_metrics(str(tmp_path / 'nope'))
     # through the command line: exit code 1, one line per bad folder, the good ones not reported
-    proc = subprocess.run([sys.executable, 'tools/analysis/benchmark_table.py', *args, str(empty),
-                           str(tmp_path / 'nope')], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    proc = run_tool(['tools/analysis/benchmark_table.py', *args, str(empty), str(tmp_path / 'nope')])
     assert proc.returncode == 1
     assert f'{empty}: no evaluation results' in proc.stderr
     assert f'{tmp_path / "nope"}: no such folder' in proc.stderr
@@ -161,9 +156,7 @@ def test_result_without_a_metric_and_unknown_labels(tmp_path):
 def test_cli_writes_files(runs, tmp_path):
     args, _ = runs
     out = str(tmp_path / 'report')
-    proc = subprocess.run([sys.executable, 'tools/analysis/benchmark_table.py', *args, '--out', out,
-                           '--baselines', 'random-init'], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    proc = run_tool(['tools/analysis/benchmark_table.py', *args, '--out', out, '--baselines', 'random-init'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out + '.md') as f:
         md = f.read()

@@ -1,17 +1,10 @@
 """Helpers of the dataset tests."""
-import os
-import os.path as osp
-import subprocess
-import sys
+import functools
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from test_runtime._tools import REPO_ROOT, run_tool as _run_tool  # noqa: F401 (REPO_ROOT re-exported)
 
-
-def run_tool(args, timeout=300):
-    """Run ``python <args>`` from the repository root as a user would."""
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    return subprocess.run([sys.executable] + list(args), cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+#: ``python <args>`` from the repository root as a user would (dataset tools: 300 s at most)
+run_tool = functools.partial(_run_tool, timeout=300)
 
 
 def build_pretrain_dataset(cfg):

@@ -4,11 +4,10 @@ import glob
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
+from test_runtime._tools import run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = ['--pretrain-iters', '4', '--finetune-iters', '3', '--batch', '4', '--seg-batch', '2', '--size', '64',
@@ -16,10 +15,8 @@ TINY = ['--pretrain-iters', '4', '--finetune-iters', '3', '--batch', '4', '--seg
 METHODS = ('random-init', 'SimCLR', 'GraSS')
 
 
-def quickstart(*args, cwd=REPO_ROOT):
-    return subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', 'quickstart.py'), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=1200,
-                          env=dict(os.environ, PYTHONWARNINGS='ignore'))
+def quickstart(*args):
+    return run_tool([osp.join(REPO_ROOT, 'tools', 'quickstart.py'), *args], timeout=1200)
 
 
 def logged_test_metrics(work_dir):
@@ -45,7 +42,7 @@ def check_outputs(out, proc, dataset):
                           recursive=True)
         assert preds, f'no prediction pictures for {method}'
     for (m, d), row in rows.items():
-        if d == f'mean gain vs SimCLR' and m == 'GraSS':
+        if d == 'mean gain vs SimCLR' and m == 'GraSS':
             g = float(rows[('GraSS', dataset)]['mIoU']) - float(rows[('SimCLR', dataset)]['mIoU'])
             assert float(row['mIoU']) == pytest.approx(g, abs=1e-3)
     with open(osp.join(out, 'results.md')) as f:

@@ -2,14 +2,12 @@
 script accepts, and the script is run by some test or by .ci/run."""
 import functools
 import glob
-import os
 import os.path as osp
 import re
 import shlex
-import subprocess
-import sys
 
 import pytest
+from test_runtime._tools import run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = re.compile(r'^(?:tools|benchmarks)/[\w/]+\.(?:py|sh)$')
@@ -38,8 +36,7 @@ COMMANDS = [c for c in readme_commands() if script_of(c)[0]]
 
 @functools.lru_cache(maxsize=None)
 def help_text(script):
-    proc = subprocess.run([sys.executable, script, '--help'], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=300, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    proc = run_tool([script, '--help'], timeout=300)
     assert proc.returncode == 0, f'{script} --help failed:\n{proc.stderr[-2000:]}'
     return proc.stdout
 
