@@ -1,4 +1,5 @@
 """grass_mm: contrastive learning for remote-sensing semantic segmentation, as an OpenMMLab plugin."""
+
 import os.path as osp
 
 from setuptools import find_packages, setup
@@ -42,14 +43,18 @@ setup(
     description='GraSS and segmentation-side contrastive learning for remote sensing, as an OpenMMLab plugin',
     long_description=readme() if osp.exists(osp.join(osp.dirname(__file__), 'README.md')) else '',
     long_description_content_type='text/markdown',
-    python_requires='>=3.9',
+    python_requires='>=3.10',  # zip(..., strict=True); torch 2.14 needs 3.10 too
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     include_package_data=True,
+    # the CC0 demo imagery (grass_mm/demo/README.md) ships with the package
+    package_data={'grass_mm': ['demo/README.md', 'demo/dubai_aerial/*/*/*']},
     install_requires=install_requires,
     extras_require={
         'tests': ['pytest>=7.0', 'pytest-timeout>=2.1'],
         'mim': ['openmim==0.3.9'],
     },
     license='Apache-2.0',
+    # the Apache-2.0 text (it names the CC0 exception of the demo imagery, grass_mm/demo/README.md)
+    license_files=['LICENSE'],
     zip_safe=False,
 )

@@ -1,22 +1,35 @@
 """GraSS GS step vs SimCLR step: time and peak-memory ratios, measured in one run.
 
-Three step kinds at the same batch, view size and backbone, each with its optimizer step:
+Step kinds at the same batch, view size and backbone, each with its optimizer step:
 
 * ``simclr``: the warm-up step (one forward, one backward);
-* ``gs``: this implementation (no-grad backbone pass to the guided stage, dL/dA by
-  ``autograd.grad`` on the tail only, batched LAM/DAR/crop on the device, normal step);
+* ``gs``: this implementation (no-grad backbone pass to the guided stage, channels-last on
+  CPU, dL/dA by ``autograd.grad`` on the tail only, batched LAM/DAR/crop, normal step; DAR
+  labelling by scipy for CPU tensors, by device propagation otherwise);
+* ``gs_nchw`` (not run by default): ``gs`` with an NCHW guidance pass (host labelling only);
+* ``gs_prev``: the same step with the previous settings (``cc_backend='device'``: 18+ rounds of
+  label propagation even on CPU, NCHW guidance pass), for before/after ratios in one run;
 * ``orig``: the original procedure (full forward + full backward with a hook on the stage
   output, parameter grads thrown away, per-sample LAM/threshold/scikit-image labelling/crop
-  in a CPU loop, normal step).
+  in a CPU loop, normal step);
+* ``simclr_cl`` (not run by default): the SimCLR step on channels-last views, to see what the
+  memory format alone buys the plain step.
+
+``--breakdown`` prints where one GS step spends its time instead (medians per phase).
 
 Step times are medians of the kinds run interleaved in one process (noise from a shared
-machine hits all kinds alike). For peak memory each kind runs in its own subprocess: CUDA
-``torch.cuda.max_memory_allocated``; CPU peak RSS (``resource.getrusage`` ru_maxrss) above the
-RSS after model, optimizer and data were set up.
+machine hits all kinds alike); ``--clock cpu`` times them by the process's CPU time, which a
+busy machine disturbs far less (with ``OMP_NUM_THREADS=1``). For peak memory each kind runs
+in its own subprocess: CUDA ``torch.cuda.max_memory_allocated``; CPU peak RSS
+(``resource.getrusage`` ru_maxrss) above the RSS after model, optimizer and data were set up.
 
     python benchmarks/bench_grass.py --depth 50 --batch 16 --size 224 --iters 5
+    OMP_NUM_THREADS=1 python benchmarks/bench_grass.py --depth 18 --batch 16 --size 128 \
+        --modes simclr,gs,gs_prev,simclr_cl --clock cpu --no-memory
+    python benchmarks/bench_grass.py --depth 18 --batch 16 --size 128 --breakdown
     python benchmarks/bench_grass.py --device cuda --depth 50 --batch 64 --size 224
 """
+
 import argparse
 import json
 import os
@@ -29,23 +42,41 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# the step clock: wall time, or with ``--clock cpu`` this process's CPU time (user + sys, all
+# threads), which a busy shared machine disturbs far less; meant for OMP_NUM_THREADS=1, where it
+# measures the work of the step
+clock = time.perf_counter
+
 
 def build(depth, device):
     from mmpretrain.registry import MODELS
+
     import grass_mm  # noqa: F401
+
     ch = 512 if depth < 50 else 2048
-    model = MODELS.build(dict(
-        type='GraSS',
-        backbone=dict(type='ResNet', depth=depth, out_indices=(3, )),
-        neck=dict(type='NonLinearNeck', in_channels=ch, hid_channels=2048, out_channels=128,
-                  num_layers=2, with_avg_pool=True, norm_cfg=dict(type='BN1d')),
-        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5)))
+    model = MODELS.build(
+        dict(
+            type='GraSS',
+            backbone=dict(type='ResNet', depth=depth, out_indices=(3,)),
+            neck=dict(
+                type='NonLinearNeck',
+                in_channels=ch,
+                hid_channels=2048,
+                out_channels=128,
+                num_layers=2,
+                with_avg_pool=True,
+                norm_cfg=dict(type='BN1d'),
+            ),
+            head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5),
+        )
+    )
     return model.to(device).train()
 
 
 def original_step(model, views, optim):
     """The original procedure: two full forwards and backwards, per-sample CPU crops."""
     from skimage.measure import label
+
     store = {}
     layer = getattr(model.backbone, model.backbone.res_layers[model.gs_stage])
 
@@ -69,7 +100,7 @@ def original_step(model, views, optim):
         lab = label(mask, connectivity=2)
         y, x = np.unravel_index(cam.argmax(), cam.shape)
         ys, xs = np.where(lab == lab[y, x])
-        crop = views[i:i + 1, :, ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        crop = views[i : i + 1, :, ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         crops.append(F.interpolate(crop, size=(H, W), mode='nearest'))
     loss = model.contrastive_loss(model.backbone(torch.cat(crops)))
     loss.backward()
@@ -79,22 +110,86 @@ def original_step(model, views, optim):
 
 
 def plain_step(model, views, optim):
-    loss = model.contrastive_loss(
-        model.backbone(model.guided_crops(views) if model.gs_enabled else views))
+    loss = model.contrastive_loss(model.backbone(model.guided_crops(views) if model.gs_enabled else views))
     loss.backward()
     optim.step()
     optim.zero_grad(set_to_none=True)
     return loss
 
 
+def simclr_cl_step(model, views, optim):
+    return plain_step(model, views.contiguous(memory_format=torch.channels_last), optim)
+
+
+def set_mode(model, mode):
+    """Configure the model for one step kind; returns the step function."""
+    model.set_gs(mode in ('gs', 'gs_nchw', 'gs_prev'))
+    model.cc_backend = 'device' if mode == 'gs_prev' else 'auto'
+    model.guide_channels_last = False if mode in ('gs_nchw', 'gs_prev') else None
+    return dict(orig=original_step, simclr_cl=simclr_cl_step).get(mode, plain_step)
+
+
+def breakdown(args):
+    """Median time of each phase of one GS step (the code of ``GraSS.guided_crops``)."""
+    from grass_mm.selfsup.grass_functional import crop_and_resize, dar_boxes, loss_attention_map
+
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    model = build(args.depth, device)
+    optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    views = torch.randn(2 * args.batch, 3, args.size, args.size, device=device)
+    H, W = views.shape[-2:]
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    times = {}
+
+    def timed(name, fn, *args, **kwargs):
+        sync()
+        t = clock()
+        out = fn(*args, **kwargs)
+        sync()
+        times.setdefault(name, []).append(clock() - t)
+        return out
+
+    def tail(outs, feat):
+        feat = feat.detach().requires_grad_(True)
+        loss = model.contrastive_loss(model._forward_from(outs, feat, model.gs_stage))
+        return feat.detach(), torch.autograd.grad(loss, feat)[0]
+
+    def train_step(x):  # the SimCLR step, on the views or on the crops
+        model.set_gs(False)
+        return plain_step(model, x, optim)
+
+    for it in range(args.iters + 1):
+        if it == 1:
+            times.clear()  # the first round is warm-up
+        timed('simclr step (reference)', train_step, views)
+        cl = views.contiguous(memory_format=torch.channels_last)
+        timed('guidance no-grad forward, NCHW', model._no_grad_to, views)
+        outs, feat = timed('guidance no-grad forward, channels-last', model._no_grad_to, cl)
+        feat, grad = timed('tail forward + dL/dA', tail, outs, feat)
+        lam = timed('LAM + upsampling', loss_attention_map, feat, grad, (H, W), model.lam_norm)
+        timed('DAR, device propagation', dar_boxes, lam, model.threshold, backend='device')
+        boxes = timed('DAR, host (scipy)', dar_boxes, lam, model.threshold, backend='host')
+        crops = timed('crop_and_resize', crop_and_resize, views, boxes, (H, W), model.crop_mode)
+        timed('training fwd + bwd + step on crops', train_step, crops)
+    ref = float(np.median(times['simclr step (reference)']))
+    print(
+        f'device={args.device} ResNet-{args.depth} batch={args.batch} images '
+        f'({2 * args.batch} views) {args.size}px, median of {args.iters} rounds, '
+        f'{args.clock} clock, {torch.get_num_threads()} thread(s)'
+    )
+    for name, v in times.items():
+        t = float(np.median(v))
+        print(f'{name:42s} {t * 1e3:9.1f} ms   {t / ref:6.3f} x simclr step')
+
+
 def child(args):
     device = torch.device(args.device)
     torch.manual_seed(0)
     model = build(args.depth, device)
-    model.set_gs(args.mode == 'gs')
+    step = set_mode(model, args.mode)
     optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     views = torch.randn(2 * args.batch, 3, args.size, args.size, device=device)
-    step = original_step if args.mode == 'orig' else plain_step
     # CPU: RSS high-water mark of the steps (warm-up included) above the set-up RSS
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     step(model, views, optim)  # warm-up (allocator, momentum buffers)
@@ -104,11 +199,11 @@ def child(args):
         base = torch.cuda.memory_allocated()
     times = []
     for _ in range(args.iters):
-        t = time.perf_counter()
+        t = clock()
         step(model, views, optim)
         if device.type == 'cuda':
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
     if device.type == 'cuda':
         peak = torch.cuda.max_memory_allocated() - base
     else:  # ru_maxrss is in KiB on Linux
@@ -117,7 +212,7 @@ def child(args):
 
 
 def child_time(args):
-    """Times of the three step kinds, interleaved in one process (shared-machine noise hits
+    """Times of the step kinds, interleaved in one process (shared-machine noise hits
     all kinds alike)."""
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -128,14 +223,14 @@ def child_time(args):
     times = {m: [] for m in modes}
     for it in range(args.iters + 1):
         for m in modes:
-            model.set_gs(m == 'gs')
-            t = time.perf_counter()
-            (original_step if m == 'orig' else plain_step)(model, views, optim)
+            step = set_mode(model, m)
+            t = clock()
+            step(model, views, optim)
             if device.type == 'cuda':
                 torch.cuda.synchronize()
             if it:  # the first round is warm-up
-                times[m].append(time.perf_counter() - t)
-    print(json.dumps({m: float(np.median(v)) for m, v in times.items()}))
+                times[m].append(clock() - t)
+    print(json.dumps(times))
 
 
 def main():
@@ -145,40 +240,80 @@ def main():
     p.add_argument('--batch', type=int, default=8, help='images (2x views)')
     p.add_argument('--size', type=int, default=224)
     p.add_argument('--iters', type=int, default=3)
-    p.add_argument('--modes', default='simclr,gs,orig')
+    p.add_argument(
+        '--clock',
+        choices=('wall', 'cpu'),
+        default='wall',
+        help="'cpu': process CPU time instead of wall time (robust on a shared "
+        'machine; meant for OMP_NUM_THREADS=1; CUDA steps need wall)',
+    )
+    p.add_argument(
+        '--modes',
+        default='simclr,gs,gs_prev,orig',
+        help='comma-separated: simclr (required), gs, gs_nchw, gs_prev, orig, simclr_cl',
+    )
+    p.add_argument('--breakdown', action='store_true', help='time the phases of one GS step')
+    p.add_argument(
+        '--no-memory', action='store_true', help='interleaved step times only (skip the per-kind memory subprocesses)'
+    )
     p.add_argument('--mode', help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.clock == 'cpu' and args.device.startswith('cuda'):
+        sys.exit('--clock cpu measures CPU work; time CUDA steps with --clock wall')
+    global clock
+    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
+    if args.breakdown:
+        return breakdown(args)
     if args.mode == 'time':
         return child_time(args)
     if args.mode:
         return child(args)
-    res = {}
-    for mode in args.modes.split(','):
+    modes = args.modes.split(',')
+    kinds = ('simclr', 'gs', 'gs_nchw', 'gs_prev', 'orig', 'simclr_cl')
+    if 'simclr' not in modes or any(m not in kinds for m in modes):
+        sys.exit(f'--modes must name simclr and any of {", ".join(kinds[1:])}; got {args.modes!r}')
+    res = {m: dict(peak=float('nan')) for m in modes}
+    for mode in [] if args.no_memory else modes:
         cmd = [sys.executable, __file__, '--mode', mode] + [
-            f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters')]
+            f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters', 'clock')
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
         if out.returncode:
             sys.exit(f'{mode} failed:\n{out.stderr[-3000:]}')
         res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         print(f'{mode:7s} step {res[mode]["time"]:.3f} s   peak {res[mode]["peak"] / 2**20:.1f} MiB')
     cmd = [sys.executable, __file__, '--mode', 'time'] + [
-        f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters', 'modes')]
+        f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters', 'modes', 'clock')
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
     if out.returncode:
         sys.exit(f'interleaved timing failed:\n{out.stderr[-3000:]}')
-    inter = json.loads(out.stdout.strip().splitlines()[-1])
+    rounds = {m: np.array(v) for m, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
     for mode in res:
-        res[mode]['time'] = inter[mode]
-    print('interleaved step times (one process): ' +
-          '  '.join(f'{m} {t:.3f} s' for m, t in inter.items()))
+        res[mode]['time'] = float(np.median(rounds[mode]))
+    print('interleaved step times (one process): ' + '  '.join(f'{m} {res[m]["time"]:.3f} s' for m in modes))
     s = res['simclr']
     mem = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'CPU peak RSS (getrusage)'
-    print(f'device={args.device} ResNet-{args.depth} batch={args.batch} images '
-          f'({2 * args.batch} views) {args.size}px, median of {args.iters} steps; memory: {mem}')
-    for mode in ('gs', 'orig'):
+    print(
+        f'device={args.device} ResNet-{args.depth} batch={args.batch} images '
+        f'({2 * args.batch} views) {args.size}px, median of {args.iters} steps, '
+        f'{args.clock} clock, {torch.get_num_threads()} thread(s); memory: {mem}'
+    )
+    print(
+        'time ratio = median over rounds of the ratio of the two steps of one round '
+        '(run back to back, they share the load of the moment); [min, max] over rounds'
+    )
+
+    def ratio(a, b):
+        r = rounds[a] / rounds[b]
+        return f'time ratio {np.median(r):.2f} [{r.min():.2f}, {r.max():.2f}]'
+
+    for mode in kinds[1:]:
         if mode in res:
-            print(f'{mode}/simclr: time ratio {res[mode]["time"] / s["time"]:.2f}   '
-                  f'peak-memory ratio {res[mode]["peak"] / max(s["peak"], 1):.2f}')
+            mem = '' if args.no_memory else f'   peak-memory ratio {res[mode]["peak"] / max(s["peak"], 1):.2f}'
+            print(f'{mode}/simclr: {ratio(mode, "simclr")}{mem}')
+    if 'gs' in res and 'simclr_cl' in res:
+        print(f'gs/simclr_cl: {ratio("gs", "simclr_cl")}')
 
 
 if __name__ == '__main__':

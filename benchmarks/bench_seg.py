@@ -6,14 +6,16 @@ memory of training and of the inference time, for A = patch-contrast head, B = p
 Times come from one process that runs the four variants round-robin (load drift hits them alike).
 Peak memory comes from one subprocess per variant that builds only that model and trains it: CUDA
 ``torch.cuda.max_memory_allocated``; CPU the peak RSS (``resource.getrusage`` ru_maxrss) above the RSS
-before the model was built, so both count weights, gradients, momentum and activations. It also checks that test-mode ``predict`` calls no
-module of the components (forward hooks) and gives the same logits as the plain model.
+before the model was built, so both count weights, gradients, momentum and activations. It also checks
+that test-mode ``predict`` calls no module of the components (forward hooks) and gives the same logits as
+the plain model.
 
 Targets (issue 5): step time +<=10% (A), +<=15% (B); peak memory +<=10%; inference equal within noise.
 
     python benchmarks/bench_seg.py                       # CPU-sized defaults (R18, 2 x 128 x 128)
     python benchmarks/bench_seg.py --device cuda --depth 50 --batch 8 --size 512 --iters 20
 """
+
 import argparse
 import copy
 import json
@@ -39,23 +41,50 @@ def model_cfg(decode, depth, num_classes, patch, anchor):
     norm_cfg = dict(type='BN', requires_grad=True)
     backbone = dict(type='ResNet', depth=depth, out_indices=(0, 1, 2, 3), norm_cfg=norm_cfg, init_cfg=None)
     if decode == 'uper':
-        head = dict(type='UPerHead', in_channels=chans, in_index=[0, 1, 2, 3], pool_scales=(1, 2, 3, 6),
-                    channels=512 if depth == 50 else 128)
+        head = dict(
+            type='UPerHead',
+            in_channels=chans,
+            in_index=[0, 1, 2, 3],
+            pool_scales=(1, 2, 3, 6),
+            channels=512 if depth == 50 else 128,
+        )
     else:
         backbone.update(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
-        head = dict(type='FCNHead', in_channels=chans[3], in_index=3, channels=512 if depth == 50 else 128,
-                    num_convs=2, concat_input=True)
-    head.update(dropout_ratio=0.1, num_classes=num_classes, norm_cfg=norm_cfg, align_corners=False,
-                loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0))
-    cfg = dict(type='ContrastEncoderDecoder', backbone=backbone, decode_head=head, train_cfg=dict(),
-               test_cfg=dict(mode='whole'),
-               data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                                      std=[58.395, 57.12, 57.375], bgr_to_rgb=True, seg_pad_val=255))
+        head = dict(
+            type='FCNHead',
+            in_channels=chans[3],
+            in_index=3,
+            channels=512 if depth == 50 else 128,
+            num_convs=2,
+            concat_input=True,
+        )
+    head.update(
+        dropout_ratio=0.1,
+        num_classes=num_classes,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    )
+    cfg = dict(
+        type='ContrastEncoderDecoder',
+        backbone=backbone,
+        decode_head=head,
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'),
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            seg_pad_val=255,
+        ),
+    )
     if patch:
         cfg['patch_contrast_head'] = dict(type='PatchContrastHead', in_index=[2, 3], in_channels=chans[2:])
     if anchor:
-        cfg['pixel_anchor_head'] = dict(type='PixelAnchorHead', in_index=[1, 2, 3], in_channels=chans[1:],
-                                        decoder_channels=head['channels'])
+        cfg['pixel_anchor_head'] = dict(
+            type='PixelAnchorHead', in_index=[1, 2, 3], in_channels=chans[1:], decoder_channels=head['channels']
+        )
     with DefaultScope.overwrite_default_scope('mmseg'):
         return MODELS.build(ConfigDict(cfg))
 
@@ -131,15 +160,15 @@ def main():
     for k in VARIANTS:
         cmd = [sys.executable, __file__, '--variant', k] + [
             f'--{a.replace("_", "-")}={getattr(args, a)}'
-            for a in ('device', 'decode', 'depth', 'batch', 'size', 'num_classes', 'warmup')]
+            for a in ('device', 'decode', 'depth', 'batch', 'size', 'num_classes', 'warmup')
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
         if out.returncode:
             sys.exit(f'memory run of {k} failed:\n{out.stderr[-3000:]}')
         mems[k] = json.loads(out.stdout.strip().splitlines()[-1])['peak']
     torch.manual_seed(0)
     variants = VARIANTS
-    models = {k: model_cfg(args.decode, args.depth, args.num_classes, *v).to(args.device)
-              for k, v in variants.items()}
+    models = {k: model_cfg(args.decode, args.depth, args.num_classes, *v).to(args.device) for k, v in variants.items()}
     state = models['A+B'].state_dict()
     for m in models.values():  # same weights everywhere
         m.load_state_dict(state, strict=False)
@@ -153,7 +182,7 @@ def main():
     with torch.no_grad():
         out = models['A+B'].eval().predict(x, copy.deepcopy(samples))
         ref = models['plain'].eval().predict(x, copy.deepcopy(samples))
-    same = all(torch.allclose(a.seg_logits.data, b.seg_logits.data) for a, b in zip(out, ref))
+    same = all(torch.allclose(a.seg_logits.data, b.seg_logits.data) for a, b in zip(out, ref, strict=True))
     n_calls = len(calls)
     print(f'test-mode extra module calls: {n_calls}; logits equal to plain model: {same}')
 
@@ -180,15 +209,20 @@ def main():
                 infs[k].append(time.perf_counter() - t)
     med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
     res = {k: (med(steps[k]), mems[k], med(infs[k])) for k in models}
-    print(f'device={args.device} decode={args.decode} depth={args.depth} batch={args.batch} '
-          f'size={args.size} iters={args.iters}; memory: '
-          f'{"CUDA max_memory_allocated" if args.device.startswith("cuda") else "CPU peak RSS above set-up"}')
-    print(f'{"variant":8s} {"step s":>9s} {"step x":>7s} {"peak MiB":>9s} {"mem x":>6s} {"infer s":>9s} '
-          f'{"infer x":>7s}')
+    print(
+        f'device={args.device} decode={args.decode} depth={args.depth} batch={args.batch} '
+        f'size={args.size} iters={args.iters}; memory: '
+        f'{"CUDA max_memory_allocated" if args.device.startswith("cuda") else "CPU peak RSS above set-up"}'
+    )
+    print(
+        f'{"variant":8s} {"step s":>9s} {"step x":>7s} {"peak MiB":>9s} {"mem x":>6s} {"infer s":>9s} {"infer x":>7s}'
+    )
     base = res['plain']
     for k, (step, mem, inf) in res.items():
-        print(f'{k:8s} {step:9.4f} {step / base[0]:7.3f} {mem / 2**20:9.1f} {mem / base[1]:6.3f} '
-              f'{inf:9.4f} {inf / base[2]:7.3f}')
+        print(
+            f'{k:8s} {step:9.4f} {step / base[0]:7.3f} {mem / 2**20:9.1f} {mem / base[1]:6.3f} '
+            f'{inf:9.4f} {inf / base[2]:7.3f}'
+        )
     if n_calls or not same:
         raise SystemExit('FAIL: test-mode forward differs from the plain model')
 

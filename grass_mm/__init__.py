@@ -9,8 +9,13 @@ registers every module of the package:
 * :mod:`grass_mm.selfsup`  - GraSS and paired-view pretraining (mmpretrain scope).
 * :mod:`grass_mm.seg`      - patch-contrast head, pixel-anchor loss (mmseg scope).
 """
+
 from .version import __version__  # noqa: F401
-from . import runtime  # noqa: F401,E402  (first: installs the checkpoint loader)
-from . import datasets  # noqa: F401,E402
-from . import selfsup  # noqa: F401,E402
-from . import seg  # noqa: F401,E402
+
+# the order matters: runtime first, it installs the checkpoint loader
+# isort: off
+from . import runtime  # noqa: F401
+from . import datasets  # noqa: F401
+from . import selfsup  # noqa: F401
+from . import seg  # noqa: F401
+# isort: on

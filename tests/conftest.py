@@ -3,6 +3,7 @@
 Real remote-sensing data lives in ``../shared/data`` beside the repository (see its README).
 Tests that need it use the ``shared_data`` fixture, which skips with a reason when it is absent.
 """
+
 import os
 import os.path as osp
 
@@ -52,14 +53,20 @@ def cpu_dist_train(rs_tiles):
     import sys
 
     import torch
+
     if torch.cuda.is_available():
         pytest.skip('checks the gloo path for machines without a GPU')
 
     def run(config, work_dir, port_base=29500):
-        env = dict(os.environ, PYTHON=sys.executable, PORT=str(port_base + os.getpid() % 1000),
-                   PYTHONWARNINGS='ignore')
-        proc = subprocess.run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', str(work_dir)],
-                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        env = dict(os.environ, PYTHON=sys.executable, PORT=str(port_base + os.getpid() % 1000), PYTHONWARNINGS='ignore')
+        proc = subprocess.run(
+            ['bash', 'tools/dist_train.sh', config, '2', '--work-dir', str(work_dir)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         out = proc.stdout + proc.stderr
         assert proc.returncode == 0, out[-5000:]
         assert 'Distributed training: True' in out

@@ -1,4 +1,5 @@
 """Shared start-up of tools/train.py and tools/test.py: config loading and one-line errors."""
+
 import argparse
 import os
 import os.path as osp
@@ -19,16 +20,18 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config keys, e.g. train_cfg.max_iters=100 model.backbone.depth=18')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
+        help='override config keys, e.g. train_cfg.max_iters=100 model.backbone.depth=18',
+    )
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
     parser.add_argument(
         '--trust-checkpoint',
         action='append',
         default=[],
         metavar='PATH',
-        help='opt in to fully unpickling this checkpoint (weights_only=False); only for files you trust, e.g. a '
-        'stock mmengine checkpoint. Repeatable. Also: GRASS_MM_TRUSTED_CHECKPOINTS=PATH[:PATH].')
+        help='opt in to fully unpickling this checkpoint (weights_only=False); only for a file you trust that '
+        "pickles objects beyond tensors, numpy and mmengine's message hub (stock mmengine/mmseg/mmpretrain "
+        'checkpoints load without it). Repeatable. Also: GRASS_MM_TRUSTED_CHECKPOINTS=PATH[:PATH].',
+    )
     # torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -40,6 +43,7 @@ def load_config(args) -> Config:
         fail(f"config file '{args.config}' does not exist")
     import grass_mm  # noqa: F401  (registers modules, installs the safe checkpoint loader)
     from grass_mm.runtime import trust_checkpoint
+
     try:
         cfg = Config.fromfile(args.config)
     except Exception as err:  # syntax errors, missing _base_ files, ...
@@ -60,6 +64,7 @@ def load_config(args) -> Config:
 def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
@@ -68,14 +73,15 @@ def build_runner(cfg):
 def run(cfg, launcher: str, mode: str) -> None:
     """Check the config, prepare CPU distributed if needed, build the runner, train or test.
 
-    Errors a user can fix (config keys, missing or untrusted checkpoints) end in one line.
+    Errors a user can fix (config keys, missing, refused or corrupt checkpoints) end in one line.
     """
-    from grass_mm.runtime import (ConfigCheckError, UntrustedCheckpointError, check_config,
-                                  setup_cpu_distributed)
+    from grass_mm.datasets.rs_io import CorruptImageError
+    from grass_mm.runtime import CheckpointError, ConfigCheckError, check_config, setup_cpu_distributed
+
     try:
         check_config(cfg, mode=mode)
         setup_cpu_distributed(cfg, launcher)
         runner = build_runner(cfg)
         runner.train() if mode == 'train' else runner.test()
-    except (ConfigCheckError, UntrustedCheckpointError, FileNotFoundError) as err:
+    except (ConfigCheckError, CheckpointError, CorruptImageError, FileNotFoundError) as err:
         fail(str(err))

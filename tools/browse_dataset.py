@@ -10,6 +10,7 @@ Example::
     python tools/browse_dataset.py configs/_base_/datasets/dubai.py -o work_dirs/browse \
         --split val --num 8 --cfg-options val_dataloader.dataset.data_root=data/dubai_aerial
 """
+
 import argparse
 import os
 import os.path as osp
@@ -56,6 +57,7 @@ def render(dataset, idx, raw=False):
     """Preview of item ``idx`` as an ``(H, W, 3)`` RGB uint8 array."""
     if raw:
         from grass_mm.datasets.rs_io import read_rs_image
+
         info = dataset.get_data_info(idx)
         views = []
         for key, path_key in (('img', 'img_path'), ('pair_img', 'pair_path')):
@@ -74,8 +76,7 @@ def render(dataset, idx, raw=False):
     if sample is not None and 'gt_sem_seg' in sample:
         mask = sample.gt_sem_seg.data.cpu().numpy()[0]
         if mask.shape != img.shape[:2]:  # test pipelines resize the image, not the mask
-            mask = np.asarray(Image.fromarray(mask.astype(np.uint8)).resize(
-                img.shape[1::-1], Image.NEAREST))
+            mask = np.asarray(Image.fromarray(mask.astype(np.uint8)).resize(img.shape[1::-1], Image.NEAREST))
         return side_by_side([img, overlay(img, mask, dataset.metainfo['palette'])])
     return img
 
@@ -101,8 +102,12 @@ def main(argv=None):
         raise KeyError(f'{a.config} has no {a.split}_dataloader')
     import mmpretrain.registry as P
     import mmseg.registry as S
-    scope = a.scope or cfg.get('default_scope') or (
-        'mmpretrain' if loader['dataset']['type'] in P.DATASETS.module_dict else 'mmseg')
+
+    scope = (
+        a.scope
+        or cfg.get('default_scope')
+        or ('mmpretrain' if loader['dataset']['type'] in P.DATASETS.module_dict else 'mmseg')
+    )
     init_default_scope(scope)
     dataset = (P if scope == 'mmpretrain' else S).DATASETS.build(loader['dataset'])
     os.makedirs(a.out_dir, exist_ok=True)

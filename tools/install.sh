@@ -144,6 +144,16 @@ else
   "${PIP[@]}" install -q -e "$REPO[tests]" "openmim==0.3.9"
 fi
 
+# ---------------------------------------------------------------- lint tools (ruff.toml, .codespellrc)
+# same pins as .pre-commit-config.yaml
+LINT_PINS=("ruff==0.17.6" "codespell==2.4.3")
+if have "${LINT_PINS[@]}"; then
+  say "lint tools (${LINT_PINS[*]}) already installed"
+else
+  say "installing lint tools ${LINT_PINS[*]}"
+  "${PIP[@]}" install -q "${LINT_PINS[@]}"
+fi
+
 say "checking the environment"
 "$PY" - <<'PYEOF'
 import torch, torchvision, mmcv, mmengine, mmseg, mmpretrain, grass_mm

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Evaluate a checkpoint (mmseg IoUMetric: mIoU, mAcc, aAcc = OA) and optionally save pictures.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--out DIR] [--cfg-options ...]
-    bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [args]
+python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--out DIR] [--cfg-options ...]
+bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [args]
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -30,8 +31,10 @@ def enable_visualization(cfg, args):
     """Turn on the visualization hook so that predictions are drawn (mmseg convention)."""
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
-        fail("--show/--show-dir need a 'visualization' hook in default_hooks "
-             "(e.g. visualization=dict(type='SegVisualizationHook'))")
+        fail(
+            "--show/--show-dir need a 'visualization' hook in default_hooks "
+            "(e.g. visualization=dict(type='SegVisualizationHook'))"
+        )
     hooks.visualization['draw'] = True
     hooks.visualization['interval'] = args.show_interval
     if args.show:

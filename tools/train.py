@@ -7,8 +7,8 @@
 Before the runner is built, the config is checked (unknown module types, missing data folders,
 missing checkpoints) and a wrong one stops with one line naming the key.
 """
+
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -24,7 +24,8 @@ def parse_args():
         nargs='?',
         type=str,
         const='auto',
-        help='resume from the given checkpoint, or (no value) from the latest one in the work dir')
+        help='resume from the given checkpoint, or (no value) from the latest one in the work dir',
+    )
     parser.add_argument('--amp', action='store_true', default=False, help='mixed precision training (CUDA)')
     add_common_args(parser)
     return parser.parse_args()
@@ -38,6 +39,7 @@ def main():
 
     if args.amp:
         import torch
+
         if not torch.cuda.is_available():
             fail('--amp needs a CUDA GPU (mmengine AmpOptimWrapper); torch sees none here')
         if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':

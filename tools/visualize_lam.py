@@ -8,6 +8,7 @@ every view has its positive; all views form one batch. One PNG per image, 4 pane
 view | LAM overlay | DAR box | crop. CHECKPOINT may be ``none`` (random weights). ``--grid FILE``
 also writes all images as rows of one figure.
 """
+
 import argparse
 import glob
 import os
@@ -24,8 +25,7 @@ def collect(items):
     out = []
     for it in items:
         if osp.isdir(it):
-            out += sorted(p for p in glob.glob(osp.join(it, '**', '*'), recursive=True)
-                          if p.lower().endswith(EXTS))
+            out += sorted(p for p in glob.glob(osp.join(it, '**', '*'), recursive=True) if p.lower().endswith(EXTS))
         elif osp.isfile(it):
             out.append(it)
         else:
@@ -46,18 +46,19 @@ def main():
     args = p.parse_args()
 
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
+
     import grass_mm  # noqa: F401
 
-    paths = collect(args.images)[:args.max_images]
+    paths = collect(args.images)[: args.max_images]
     if len(paths) < 2:
-        raise ValueError(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: '
-                         f'{args.images}')
+        raise ValueError(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: {args.images}')
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(args.config)
     model = MODELS.build(cfg.model)
@@ -68,13 +69,11 @@ def main():
             raise FileNotFoundError(f'CHECKPOINT {args.checkpoint} does not exist')
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
-    pre = cfg.get('data_preprocessor', None) or dict(mean=[123.675, 116.28, 103.53],
-                                                     std=[58.395, 57.12, 57.375])
+    pre = cfg.get('data_preprocessor', None) or dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
     mean = torch.tensor(pre['mean']).view(1, 3, 1, 1)
     std = torch.tensor(pre['std']).view(1, 3, 1, 1)
 
-    imgs = [np.asarray(Image.open(pth).convert('RGB').resize((args.size, args.size),
-                                                              Image.BILINEAR)) for pth in paths]
+    imgs = [np.asarray(Image.open(pth).convert('RGB').resize((args.size, args.size), Image.BILINEAR)) for pth in paths]
     x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float()
     views = torch.stack([x, x.flip(-1)], 1).flatten(0, 1)  # (2B, 3, S, S), twins adjacent
     norm = ((views - mean) / std).to(args.device)
@@ -89,11 +88,13 @@ def main():
         ax[0].imshow(imgs[i])
         ax[0].set_title('view')
         ax[1].imshow(imgs[i])
-        ax[1].imshow(lam[v], cmap='jet', alpha=0.5, vmin=0, vmax=1)
+        # 'relu' / 'minmax' maps lie in [0, 1]; an 'original' (LAM / max) map may hold
+        # negative values, or be flipped to >= 1, so it is shown over its own range
+        lo, hi = (0, 1) if model.lam_norm != 'original' else (lam[v].min(), lam[v].max())
+        ax[1].imshow(lam[v], cmap='jet', alpha=0.5, vmin=lo, vmax=hi)
         ax[1].set_title('LAM')
         ax[2].imshow(imgs[i])
-        ax[2].add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1,
-                                      fill=False, color='red', lw=2))
+        ax[2].add_patch(plt.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, color='red', lw=2))
         ax[2].set_title(f'DAR (TA={model.threshold})')
         ax[3].imshow(crops[v])
         ax[3].set_title('crop')

@@ -7,9 +7,12 @@ default_scope = 'mmpretrain'
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='nccl'))  # tools/train.py switches to gloo on CPU
 randomness = dict(seed=0)
 log_processor = dict(window_size=10)
+# AtomicCheckpointHook (grass_mm): mmengine's CheckpointHook, but a run killed while it writes a checkpoint
+# leaves the previous ones complete (atomic write, old files removed afterwards); --resume continues.
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
+)
 # Checkpoints hold plain data only, so they load with torch.load(weights_only=True).
 # (tools/train.py re-adds this hook if a child config replaces custom_hooks.)
 custom_hooks = [dict(type='PlainCheckpointHook')]

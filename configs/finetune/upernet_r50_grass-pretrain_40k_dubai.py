@@ -1,20 +1,10 @@
-# UPERNET-R50 fine-tuned on dubai from a GraSS pretraining checkpoint. The backbone is the plain
-# mmpretrain-compatible ResNet-50 of ../_base_/models/upernet_r50.py, so the checkpoint's
-# backbone.* keys load with zero missing/unexpected keys. For a baseline, point
-# pretrained_ckpt at its checkpoint (e.g. work_dirs/simclr_resnet50_8xb32-coslr-350e_tiles-dubai/epoch_350.pth):
-#   python tools/train.py THIS_CONFIG --cfg-options model.backbone.init_cfg.checkpoint=PATH
-_base_ = [
-    '../_base_/models/upernet_r50.py',
-    '../_base_/datasets/dubai.py',
-    '../_base_/default_runtime_seg.py',
-    '../_base_/schedules/seg_40k.py',
-]
+# UPerNet-R50 fine-tuned on Dubai aerial from a GraSS checkpoint (see ./README.md). For a baseline, add --cfg-options
+#   model.backbone.init_cfg.checkpoint=work_dirs/simclr_resnet50_8xb32-coslr-350e_tiles-dubai/epoch_350.pth
+_base_ = ['../_base_/datasets/dubai.py', './_base_/upernet_r50_grass-pretrain_40k.py']
 pretrained_ckpt = 'work_dirs/grass_resnet50_8xb32-coslr-350e_tiles-dubai/epoch_350.pth'
-num_classes = {{_base_.num_classes}}
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
-    backbone=dict(
-        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=pretrained_ckpt,
-                      prefix='backbone.')),
-    decode_head=dict(num_classes=num_classes),
-    auxiliary_head=dict(num_classes=num_classes))
+    backbone=dict(init_cfg=dict(checkpoint=pretrained_ckpt)),
+    decode_head=dict(num_classes={{_base_.num_classes}}),
+    auxiliary_head=dict(num_classes={{_base_.num_classes}}),
+)

@@ -1,12 +1,8 @@
-# densecl pretraining on xbd positive pairs (two distinct co-registered images):
-# dense: same crop/flip on both views.
-# Same schedule as ../baselines and ../grass; evaluate with ./fcn_r50_frozen-4k_vts.py (frozen)
-# or ./fcn_r50_finetune-4k_vts.py. Mix in classic pairs with train_dataloader.dataset.pipeline's
-# PairedViews.pair_prob < 1 (see tools/experiments/noisy_pairs.py).
+# DenseCL on XBD positive pairs (two co-registered images),
+# same crop/flip on both views (dense correspondence); see ./README.md.
 _base_ = [
     '../_base_/datasets/pretrain_pairs_xbd.py',
-    '../_base_/schedules/selfsup_lars_coslr_350e.py',
-    '../_base_/default_runtime_selfsup.py',
+    '../baselines/_base_/pretrain_8xb32-coslr-350e.py',
     '../baselines/_base_/densecl_r50.py',
     './_base_/paired_views.py',
 ]

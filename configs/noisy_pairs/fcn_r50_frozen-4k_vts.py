@@ -16,9 +16,11 @@ model = dict(
     backbone=dict(
         frozen_stages=4,
         norm_eval=True,
-        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+        init_cfg=dict(_delete_=True, type='Pretrained', checkpoint=pretrained, prefix='backbone.'),
+    ),
     decode_head=dict(num_classes={{_base_.num_classes}}),
-    auxiliary_head=None)
+    auxiliary_head=None,
+)
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=4000, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=4000, val_interval=1000)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000))

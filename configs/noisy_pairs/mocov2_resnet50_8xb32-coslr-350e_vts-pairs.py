@@ -1,12 +1,8 @@
-# mocov2 pretraining on vts positive pairs (two distinct co-registered images):
-# global InfoNCE: independent geometry per view.
-# Same schedule as ../baselines and ../grass; evaluate with ./fcn_r50_frozen-4k_vts.py (frozen)
-# or ./fcn_r50_finetune-4k_vts.py. Mix in classic pairs with train_dataloader.dataset.pipeline's
-# PairedViews.pair_prob < 1 (see tools/experiments/noisy_pairs.py).
+# MoCo v2 on VTS positive pairs (two co-registered images),
+# independent geometry per view (global InfoNCE); see ./README.md.
 _base_ = [
     '../_base_/datasets/pretrain_pairs_vts.py',
-    '../_base_/schedules/selfsup_lars_coslr_350e.py',
-    '../_base_/default_runtime_selfsup.py',
+    '../baselines/_base_/pretrain_8xb32-coslr-350e.py',
     '../baselines/_base_/mocov2_r50.py',
     './_base_/paired_views.py',
 ]

@@ -1,28 +1,7 @@
-# Swin-T UPerNet on Potsdam with the patch-contrastive auxiliary head (CT) on the last two token stages
-# (strides 16 and 32: each token is a 16x16 / 32x32 patch). Inherits the plain baseline; the diff is the
-# `type='ContrastEncoderDecoder'` line and the component block.
-_base_ = [
-    '../_base_/models/upernet_swin_t.py', '../_base_/datasets/potsdam.py', '../_base_/default_runtime_seg.py',
-    '../_base_/schedules/seg_80k.py'
-]
-num_classes = {{_base_.num_classes}}
-crop_size = {{_base_.crop_size}}
+# UPerNet-Swin-T + patch-contrastive head (CT) on the strides-16/32 token maps, Potsdam, 512x512, 80k (see ./README.md).
+_base_ = ['../_base_/datasets/potsdam.py', './_base_/upernet_swin-t_patch-contrast_80k.py']
 model = dict(
-    type='ContrastEncoderDecoder',
-    data_preprocessor=dict(size=crop_size),
-    decode_head=dict(num_classes=num_classes),
-    auxiliary_head=dict(num_classes=num_classes),
-    patch_contrast_head=dict(
-        type='PatchContrastHead',
-        in_index=[2, 3],
-        in_channels=[384, 768],
-        channels=128,
-        purity=1.0,
-        hard_share=0.4,
-        sampler='hard',
-        max_pos=128,
-        max_neg=256,
-        loss_type='infonce',
-        temperature=0.1,
-        loss_weight=0.1),
+    data_preprocessor=dict(size={{_base_.crop_size}}),
+    decode_head=dict(num_classes={{_base_.num_classes}}),
+    auxiliary_head=dict(num_classes={{_base_.num_classes}}),
 )

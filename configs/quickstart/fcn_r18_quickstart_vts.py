@@ -16,7 +16,8 @@ model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
     backbone=dict(depth=18, init_cfg=None),
     decode_head=dict(in_channels=512, channels=128, num_classes=num_classes),
-    auxiliary_head=dict(in_channels=256, channels=64, num_classes=num_classes))
+    auxiliary_head=dict(in_channels=256, channels=64, num_classes=num_classes),
+)
 # the 20k schedule (SGD 0.01, poly decay), shortened; one validation and one checkpoint at the end
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

@@ -4,4 +4,5 @@ model = dict(
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(depth=18),
     decode_head=dict(in_channels=512, channels=64, num_classes=6),
-    auxiliary_head=dict(in_channels=256, channels=32, num_classes=6))
+    auxiliary_head=dict(in_channels=256, channels=32, num_classes=6),
+)

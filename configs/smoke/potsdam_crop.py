@@ -11,31 +11,34 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(256, 256), keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 _data = dict(
     type=dataset_type,
     data_root=data_root,
     data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'),
-    reduce_zero_label=True)
+    reduce_zero_label=True,
+)
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(**_data, pipeline=train_pipeline))
+    dataset=dict(**_data, pipeline=train_pipeline),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(**_data, pipeline=test_pipeline))
+    dataset=dict(**_data, pipeline=test_pipeline),
+)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

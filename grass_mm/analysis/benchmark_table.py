@@ -15,6 +15,7 @@ that mmengine dumped into the work dir (a ``grass_mm_meta = dict(method=..., dat
 which ``tools/quickstart.py`` writes; else the pretraining run the backbone was initialised from,
 or ``random-init``; and the training dataset's type).
 """
+
 import csv
 import glob
 import json
@@ -35,6 +36,7 @@ class ResultsNotFoundError(FileNotFoundError):
 @dataclass
 class RunResult:
     """Evaluation of one run: ``metrics`` maps the table's metric names to percentages."""
+
     work_dir: str
     method: str
     dataset: str
@@ -53,8 +55,7 @@ def _metrics_from(record: dict, source: str) -> Dict[str, float]:
     out = {}
     for name, key in METRICS.items():
         if key not in record:
-            raise ResultsNotFoundError(f'{source}: evaluation result has no {key!r} '
-                                       f'(keys: {sorted(record)})')
+            raise ResultsNotFoundError(f'{source}: evaluation result has no {key!r} (keys: {sorted(record)})')
         value = float(record[key])
         if not math.isfinite(value):
             raise ValueError(f'{source}: {key} is {value}')
@@ -100,12 +101,14 @@ def read_metrics(work_dir: str):
     raise ResultsNotFoundError(
         f'{work_dir}: no evaluation results - looked for <timestamp>/<timestamp>.json (tools/test.py) '
         f'and <timestamp>/vis_data/scalars.json lines with mIoU (validation during training); '
-        f'did the run finish its evaluation?')
+        f'did the run finish its evaluation?'
+    )
 
 
 def _dumped_config(work_dir: str):
     """The config mmengine dumped into ``work_dir`` (newest), or None."""
     from mmengine.config import Config
+
     cands = sorted(glob.glob(osp.join(work_dir, '*.py')), key=osp.getmtime)
     cands += sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'config.py')))
     for path in reversed(cands):
@@ -135,7 +138,7 @@ def infer_labels(work_dir: str) -> Dict[str, Optional[str]]:
     if dataset is None:
         dtype = cfg.get('train_dataloader', {}).get('dataset', {}).get('type')
         if isinstance(dtype, str):
-            dataset = dtype[:-len('Dataset')] if dtype.endswith('Dataset') else dtype
+            dataset = dtype[: -len('Dataset')] if dtype.endswith('Dataset') else dtype
     return dict(method=method, dataset=dataset)
 
 
@@ -163,8 +166,9 @@ def collect_results(run_args: Sequence[str]) -> List[RunResult]:
             method = method or inferred['method']
             dataset = dataset or inferred['dataset']
         if method is None or dataset is None:
-            problems.append(f'{path}: cannot tell its method/dataset (no dumped config); '
-                            f'give it as METHOD@DATASET={path}')
+            problems.append(
+                f'{path}: cannot tell its method/dataset (no dumped config); give it as METHOD@DATASET={path}'
+            )
             continue
         results.append(RunResult(path, method, dataset, metrics, src, kind))
     if problems:
@@ -202,9 +206,11 @@ def mean_gains(methods, datasets, cells, baselines: Sequence[str]):
             if m == b:
                 continue
             shared = [d for d in datasets if (m, d) in cells and (b, d) in cells]
-            gains[(m, b)] = None if not shared else {
-                k: sum(cells[(m, d)][0][k] - cells[(b, d)][0][k] for d in shared) / len(shared)
-                for k in METRICS}
+            gains[(m, b)] = (
+                None
+                if not shared
+                else {k: sum(cells[(m, d)][0][k] - cells[(b, d)][0][k] for d in shared) / len(shared) for k in METRICS}
+            )
     return gains
 
 
@@ -224,8 +230,7 @@ def render_markdown(methods, datasets, cells, gains, baselines) -> str:
                 row.append('-' if metrics is None else f'{metrics[k]:.2f}' + (f' (n={n})' if n > 1 else ''))
         lines.append('| ' + ' | '.join(row) + ' |')
     if gains:
-        lines += ['', 'Mean gain over each baseline (percentage points, averaged over the datasets both have):',
-                  '']
+        lines += ['', 'Mean gain over each baseline (percentage points, averaged over the datasets both have):', '']
         head = ['method'] + [f'vs {b} {k}' for b in baselines for k in METRICS]
         lines += ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
         for m in methods:
@@ -255,8 +260,9 @@ def write_csv(path, methods, datasets, cells, gains, baselines) -> None:
                     w.writerow([m, f'mean gain vs {b}'] + [f'{g[k]:.4f}' for k in METRICS] + [''])
 
 
-def write_report(results: Sequence[RunResult], out_prefix: Optional[str] = None,
-                 baselines: Optional[Sequence[str]] = None):
+def write_report(
+    results: Sequence[RunResult], out_prefix: Optional[str] = None, baselines: Optional[Sequence[str]] = None
+):
     """Table of read runs; with ``out_prefix`` also write ``.md`` and ``.csv``.
 
     Returns:
@@ -273,7 +279,8 @@ def write_report(results: Sequence[RunResult], out_prefix: Optional[str] = None,
     return md, (methods, datasets, cells)
 
 
-def benchmark_table(run_args: Sequence[str], out_prefix: Optional[str] = None,
-                    baselines: Optional[Sequence[str]] = None) -> str:
+def benchmark_table(
+    run_args: Sequence[str], out_prefix: Optional[str] = None, baselines: Optional[Sequence[str]] = None
+) -> str:
     """Read runs, return the Markdown table; with ``out_prefix`` also write ``.md`` and ``.csv``."""
     return write_report(collect_results(run_args), out_prefix, baselines)[0]

@@ -1,13 +1,16 @@
 """Remote-sensing datasets.
 
 mmseg scope: :class:`LoveDAUrbanDataset`, :class:`LoveDARuralDataset`,
-:class:`DubaiAerialDataset`, :class:`XBDSegDataset`, :class:`XBDDamageSegDataset`,
+:class:`DubaiAerialDataset`, :class:`XBDSegDataset`,
+:class:`LabelSubsetDataset` (seeded label fraction of any dataset), :class:`XBDDamageSegDataset`,
 :class:`VTSSegDataset` (Potsdam reuses mmseg's ``PotsdamDataset``).
 mmpretrain scope: :class:`RSTileDataset`, :class:`XBDPairDataset`, :class:`VTSPairDataset`
 and the ``LoadRSTile`` transform. Pure helpers: :mod:`.vts` (generator), :mod:`.xbd_labels`,
 :mod:`.rs_io`, :func:`colour_mask_to_index`.
 """
+
 from .dubai import DubaiAerialDataset, colour_mask_to_index
+from .label_subset import LabelSubsetDataset, choose_subset
 from .loveda_rural import LoveDARuralDataset
 from .loveda_urban import LoveDAUrbanDataset
 from .rs_tiles import RSTileDataset
@@ -20,7 +23,19 @@ from .xbd_pairs import XBDPairDataset
 from .xbd_seg import XBDSegDataset
 
 __all__ = [
-    'DubaiAerialDataset', 'colour_mask_to_index', 'LoveDARuralDataset', 'LoveDAUrbanDataset',
-    'RSTileDataset', 'LoadRSTile', 'CheckLabelRange', 'vts_sample', 'VTSPairDataset', 'VTSSegDataset',
-    'XBDDamageSegDataset', 'XBDPairDataset', 'XBDSegDataset'
+    'DubaiAerialDataset',
+    'colour_mask_to_index',
+    'LabelSubsetDataset',
+    'choose_subset',
+    'LoveDARuralDataset',
+    'LoveDAUrbanDataset',
+    'RSTileDataset',
+    'LoadRSTile',
+    'CheckLabelRange',
+    'vts_sample',
+    'VTSPairDataset',
+    'VTSSegDataset',
+    'XBDDamageSegDataset',
+    'XBDPairDataset',
+    'XBDSegDataset',
 ]

@@ -9,17 +9,25 @@ from .seg_files import CheckedSegFolderMixin
 #: Index order of the Dubai classes and the colours used in the Kaggle masks
 #: (the ``classes.json`` shipped with the data lists other colours and is wrong).
 DUBAI_CLASSES = ('building', 'land', 'road', 'vegetation', 'water', 'unlabeled')
-DUBAI_COLOURS = ((0x3C, 0x10, 0x98), (0x84, 0x29, 0xF6), (0x6E, 0xC1, 0xE4),
-                 (0xFE, 0xDD, 0x3A), (0xE2, 0xA9, 0x29), (0x9B, 0x9B, 0x9B))
+DUBAI_COLOURS = (
+    (0x3C, 0x10, 0x98),
+    (0x84, 0x29, 0xF6),
+    (0x6E, 0xC1, 0xE4),
+    (0xFE, 0xDD, 0x3A),
+    (0xE2, 0xA9, 0x29),
+    (0x9B, 0x9B, 0x9B),
+)
 #: Colours mapped to the ignore index (a few pure black pixels in the masks).
 DUBAI_IGNORE_COLOURS = ((0, 0, 0),)
 
 
-def colour_mask_to_index(mask: np.ndarray,
-                         colours: Sequence[Tuple[int, int, int]] = DUBAI_COLOURS,
-                         ignore_colours: Sequence[Tuple[int, int, int]] = DUBAI_IGNORE_COLOURS,
-                         ignore_index: int = 255,
-                         unknown: str = 'error') -> Tuple[np.ndarray, int]:
+def colour_mask_to_index(
+    mask: np.ndarray,
+    colours: Sequence[Tuple[int, int, int]] = DUBAI_COLOURS,
+    ignore_colours: Sequence[Tuple[int, int, int]] = DUBAI_IGNORE_COLOURS,
+    ignore_index: int = 255,
+    unknown: str = 'error',
+) -> Tuple[np.ndarray, int]:
     """Colour mask ``(H, W, 3)`` uint8 RGB -> index mask ``(H, W)`` uint8.
 
     Pixel of ``colours[i]`` -> ``i``; of an ``ignore_colours`` entry -> ``ignore_index``.
@@ -47,8 +55,9 @@ def colour_mask_to_index(mask: np.ndarray,
         n_unknown = int(counts[bad].sum())
         if unknown == 'error':
             first = int(uniq[bad][0])
-            raise ValueError(f'colour #{first:06X} is not in the palette '
-                             f'({bad.sum()} unknown colour(s), {n_unknown} pixels)')
+            raise ValueError(
+                f'colour #{first:06X} is not in the palette ({bad.sum()} unknown colour(s), {n_unknown} pixels)'
+            )
         lut[bad] = ignore_index
     return lut[inv].reshape(code.shape).astype(np.uint8), n_unknown
 
@@ -67,9 +76,10 @@ class DubaiAerialDataset(CheckedSegFolderMixin, BaseSegDataset):
     pure black (#000000) and any colour outside the palette -> 255 (ignored).
     ``reduce_zero_label=False``; the palette is the masks' own colours.
     """
+
     METAINFO = dict(classes=DUBAI_CLASSES, palette=[list(c) for c in DUBAI_COLOURS])
 
-    def __init__(self, img_suffix='.jpg', seg_map_suffix='.png', reduce_zero_label=False,
-                 **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         reduce_zero_label=reduce_zero_label, **kwargs)
+    def __init__(self, img_suffix='.jpg', seg_map_suffix='.png', reduce_zero_label=False, **kwargs) -> None:
+        super().__init__(
+            img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, reduce_zero_label=reduce_zero_label, **kwargs
+        )

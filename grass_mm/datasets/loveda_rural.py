@@ -17,4 +17,5 @@ class LoveDARuralDataset(CheckedSegFolderMixin, LoveDADataset):
     ``on_missing='error'`` (default) raises on an image without mask or the reverse;
     ``'skip'`` drops them with a warning.
     """
+
     domain = 'Rural'

@@ -17,4 +17,5 @@ class LoveDAUrbanDataset(CheckedSegFolderMixin, LoveDADataset):
     ``on_missing='error'`` (default) raises on an image without mask or the reverse;
     ``'skip'`` drops them with a warning.
     """
+
     domain = 'Urban'

@@ -16,6 +16,7 @@ Band handling (documented for users of :class:`RSTileDataset`):
   and a number divides by it (e.g. ``10000`` for Sentinel-2 reflectances) then scales
   to 0..255.
 """
+
 import fnmatch
 import os
 import os.path as osp
@@ -28,10 +29,80 @@ IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 TIFF_EXTENSIONS = ('.tif', '.tiff')
 
 
-def list_images(root: str,
-                extensions: Sequence[str] = IMG_EXTENSIONS,
-                recursive: bool = True,
-                include: Optional[str] = None) -> List[str]:
+class CorruptImageError(ValueError):
+    """An image file exists but is corrupt, truncated or empty; the message names the file.
+
+    ``str(err)`` is always one line: when a DataLoader worker re-raises it in the main process
+    (``"Caught CorruptImageError in DataLoader worker ...\nOriginal Traceback ..."``), the original
+    line is recovered, so ``tools/train.py`` can print it alone.
+    """
+
+    def __str__(self) -> str:
+        lines = [ln for ln in super().__str__().splitlines() if ln.strip()]
+        if not lines:
+            return ''
+        return lines[-1].split(f'{type(self).__name__}: ', 1)[-1].strip()
+
+
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+_JPEG_MAGIC = b'\xff\xd8\xff'
+
+
+def image_bytes_problem(data: bytes) -> Optional[str]:
+    """Why the bytes of an image file are not a complete image, or ``None`` when no sign is found.
+
+    A cheap structural check that needs no decoding, for what decoders do not all report: an empty
+    file; a PNG without its ``IEND`` chunk or a JPEG without its end-of-image marker (``FF D9``)
+    near the end, i.e. a file cut off while it was written or copied (OpenCV decodes such a JPEG
+    into a grey-filled image with only a warning). Other formats are left to the decoder.
+    """
+    if len(data) == 0:
+        return 'the file is empty (0 bytes)'
+    tail = data[-1024:]
+    if data.startswith(_PNG_MAGIC) and b'IEND' not in tail:
+        return f'PNG without its IEND chunk: truncated ({len(data)} bytes)'
+    if data.startswith(_JPEG_MAGIC) and b'\xff\xd9' not in tail:
+        return f'JPEG without its end-of-image marker: truncated ({len(data)} bytes)'
+    return None
+
+
+def image_file_problem(path: str, backend_args: Optional[dict] = None) -> Optional[str]:
+    """:func:`image_bytes_problem` of a file read through mmengine's file backends.
+
+    Raises:
+        FileNotFoundError: the file does not exist (a missing file is not a corrupt one).
+    """
+    from mmengine import fileio
+
+    return image_bytes_problem(fileio.get(path, backend_args=backend_args))
+
+
+ON_CORRUPT = ('error', 'skip')
+
+
+def check_on_corrupt(on_corrupt: str) -> str:
+    if on_corrupt not in ON_CORRUPT:
+        raise ValueError(f"on_corrupt must be 'error' or 'skip', got {on_corrupt!r}")
+    return on_corrupt
+
+
+def skip_corrupt(path: str, reason: str, warned: set) -> None:
+    """Warn once per file that a corrupt image is skipped (``on_corrupt='skip'``); returns ``None``.
+
+    A transform that returns ``None`` makes mmengine's ``BaseDataset`` draw another sample in
+    training (``max_refetch`` times); in test mode mmengine stops with its own error.
+    """
+    if path not in warned:
+        warned.add(path)
+        from mmengine.logging import print_log
+
+        print_log(f"skipping corrupt image file '{path}' (on_corrupt='skip'): {reason}", logger='current', level=30)
+    return None
+
+
+def list_images(
+    root: str, extensions: Sequence[str] = IMG_EXTENSIONS, recursive: bool = True, include: Optional[str] = None
+) -> List[str]:
     """Sorted image paths under ``root``.
 
     Args:
@@ -61,8 +132,9 @@ def list_images(root: str,
         if not recursive:
             break
     if not out:
-        raise ValueError(f'no image with extension {exts} found in folder {root}'
-                         + (f' matching {include!r}' if include else ''))
+        raise ValueError(
+            f'no image with extension {exts} found in folder {root}' + (f' matching {include!r}' if include else '')
+        )
     return sorted(out)
 
 
@@ -77,6 +149,7 @@ def image_size(path: str) -> Tuple[int, int]:
     try:
         if _is_tiff(path):
             import tifffile
+
             with tifffile.TiffFile(path) as tif:
                 shape = tif.series[0].shape
                 axes = tif.series[0].axes
@@ -120,10 +193,12 @@ def _select_bands(arr: np.ndarray, bands: Sequence[int], path: str) -> np.ndarra
     return arr[..., list(bands)]
 
 
-def read_rs_image(path: str,
-                  bands: Sequence[int] = (0, 1, 2),
-                  window: Optional[Sequence[int]] = None,
-                  rescale: Union[str, float] = 'percentile') -> np.ndarray:
+def read_rs_image(
+    path: str,
+    bands: Sequence[int] = (0, 1, 2),
+    window: Optional[Sequence[int]] = None,
+    rescale: Union[str, float] = 'percentile',
+) -> np.ndarray:
     """Read an image (or a window of it) as an RGB ``(H, W, 3)`` uint8 array.
 
     Args:
@@ -134,13 +209,15 @@ def read_rs_image(path: str,
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is unreadable or truncated, or has too few bands.
+        CorruptImageError: the file is unreadable or truncated (a ``ValueError``).
+        ValueError: the file has too few bands.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'image file not found: {path}')
     try:
         if _is_tiff(path):
             import tifffile
+
             try:
                 arr = tifffile.memmap(path, mode='r')
             except Exception:  # compressed / tiled files cannot be memory-mapped
@@ -149,7 +226,7 @@ def read_rs_image(path: str,
                 arr = np.moveaxis(arr, 0, -1)  # planar (C, H, W) -> (H, W, C)
             if window is not None:
                 x0, y0, w, h = window
-                arr = arr[y0:y0 + h, x0:x0 + w]
+                arr = arr[y0 : y0 + h, x0 : x0 + w]
             arr = np.ascontiguousarray(arr)
         else:
             with Image.open(path) as img:
@@ -161,13 +238,14 @@ def read_rs_image(path: str,
                     img = img.crop((x0, y0, min(x0 + w, img.width), min(y0 + h, img.height)))
                 arr = np.asarray(img)
     except Exception as e:  # noqa: BLE001 - re-raised with the file name
-        raise ValueError(f'unreadable or truncated image file {path}: {e}') from e
+        raise CorruptImageError(f'unreadable or truncated image file {path}: {type(e).__name__}: {e}') from e
     arr = _select_bands(arr, bands, path)
     return to_uint8(arr, rescale)
 
 
-def tile_windows(height: int, width: int, tile_size: Optional[Tuple[int, int]],
-                 stride: Optional[Tuple[int, int]]) -> List[Tuple[int, int, int, int]]:
+def tile_windows(
+    height: int, width: int, tile_size: Optional[Tuple[int, int]], stride: Optional[Tuple[int, int]]
+) -> List[Tuple[int, int, int, int]]:
     """Windows ``(x0, y0, w, h)`` covering an image with tiles of ``tile_size`` = (h, w).
 
     Tiles start every ``stride`` pixels; one more tile flush with the right/bottom border
@@ -189,5 +267,4 @@ def tile_windows(height: int, width: int, tile_size: Optional[Tuple[int, int]],
             out.append(size - t)
         return out
 
-    return [(x, y, min(tw, width), min(th, height))
-            for y in starts(height, th, sh) for x in starts(width, tw, sw)]
+    return [(x, y, min(tw, width), min(th, height)) for y in starts(height, th, sh) for x in starts(width, tw, sw)]

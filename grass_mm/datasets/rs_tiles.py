@@ -36,10 +36,18 @@ class RSTileDataset(BaseDataset):
         min_size: skip scenes smaller than this on either side (``None``: keep all).
     """
 
-    def __init__(self, data_root: str = '', data_prefix: Union[str, Sequence[str]] = '',
-                 extensions: Sequence[str] = IMG_EXTENSIONS, include: Optional[str] = None,
-                 recursive: bool = True, tile_size=None, stride=None,
-                 min_size: Optional[int] = None, **kwargs) -> None:
+    def __init__(
+        self,
+        data_root: str = '',
+        data_prefix: Union[str, Sequence[str]] = '',
+        extensions: Sequence[str] = IMG_EXTENSIONS,
+        include: Optional[str] = None,
+        recursive: bool = True,
+        tile_size=None,
+        stride=None,
+        min_size: Optional[int] = None,
+        **kwargs,
+    ) -> None:
         self.folders = [data_prefix] if isinstance(data_prefix, str) else list(data_prefix)
         self.extensions, self.include, self.recursive = tuple(extensions), include, recursive
         self.tile_size, self.stride, self.min_size = _pair(tile_size), _pair(stride), min_size
@@ -57,6 +65,7 @@ class RSTileDataset(BaseDataset):
                 for win in tile_windows(h, w, self.tile_size, self.stride):
                     data_list.append(dict(img_path=path, tile=win, scene_shape=(h, w)))
         if not data_list:
-            raise ValueError(f'RSTileDataset: no image left in {self.folders} under '
-                             f'{self.data_root!r} (min_size={self.min_size})')
+            raise ValueError(
+                f'RSTileDataset: no image left in {self.folders} under {self.data_root!r} (min_size={self.min_size})'
+            )
         return data_list

@@ -1,4 +1,5 @@
 """Checks that every image of a segmentation folder has its mask, and the reverse."""
+
 import os.path as osp
 import warnings
 from typing import List
@@ -8,9 +9,9 @@ from mmengine import fileio
 ON_MISSING = ('error', 'skip')
 
 
-def check_image_mask_pairs(data_list: List[dict], img_dir: str, ann_dir: str,
-                           img_suffix: str, seg_map_suffix: str,
-                           on_missing: str = 'error') -> List[dict]:
+def check_image_mask_pairs(
+    data_list: List[dict], img_dir: str, ann_dir: str, img_suffix: str, seg_map_suffix: str, on_missing: str = 'error'
+) -> List[dict]:
     """Validate the ``data_list`` of an mmseg folder dataset.
 
     Args:
@@ -36,22 +37,29 @@ def check_image_mask_pairs(data_list: List[dict], img_dir: str, ann_dir: str,
             kept.append(info)
         else:
             missing.append(info['img_path'])
-    images = {osp.relpath(i['img_path'], img_dir)[:-len(img_suffix)] for i in data_list}
-    orphans = [osp.join(ann_dir, m) for m in fileio.list_dir_or_file(
-        ann_dir, list_dir=False, suffix=seg_map_suffix, recursive=True)
-        if m[:-len(seg_map_suffix)] not in images]
+    images = {osp.relpath(i['img_path'], img_dir)[: -len(img_suffix)] for i in data_list}
+    orphans = [
+        osp.join(ann_dir, m)
+        for m in fileio.list_dir_or_file(ann_dir, list_dir=False, suffix=seg_map_suffix, recursive=True)
+        if m[: -len(seg_map_suffix)] not in images
+    ]
     if on_missing == 'error':
         if missing:
             raise FileNotFoundError(
                 f'image {missing[0]} has no mask (expected '
-                f'{osp.join(ann_dir, osp.relpath(missing[0], img_dir)[:-len(img_suffix)] + seg_map_suffix)})'
-                f'; {len(missing)} image(s) without mask in total')
+                f'{osp.join(ann_dir, osp.relpath(missing[0], img_dir)[: -len(img_suffix)] + seg_map_suffix)})'
+                f'; {len(missing)} image(s) without mask in total'
+            )
         if orphans:
-            raise FileNotFoundError(f'mask {sorted(orphans)[0]} has no image in {img_dir}; '
-                                    f'{len(orphans)} mask(s) without image in total')
+            raise FileNotFoundError(
+                f'mask {sorted(orphans)[0]} has no image in {img_dir}; {len(orphans)} mask(s) without image in total'
+            )
     elif missing or orphans:
-        warnings.warn(f'skipped {len(missing)} image(s) without mask and ignored '
-                      f'{len(orphans)} mask(s) without image in {img_dir} / {ann_dir}')
+        warnings.warn(
+            f'skipped {len(missing)} image(s) without mask and ignored '
+            f'{len(orphans)} mask(s) without image in {img_dir} / {ann_dir}',
+            stacklevel=2,
+        )
     if not kept:
         raise ValueError(f'no image with a mask found in {img_dir} (suffix {img_suffix!r})')
     return kept
@@ -79,5 +87,6 @@ class CheckedSegFolderMixin:
             if not data_list:
                 raise ValueError(f'{type(self).__name__}: no image found in {img_dir}')
             return data_list
-        return check_image_mask_pairs(data_list, img_dir, ann_dir, self.img_suffix,
-                                      self.seg_map_suffix, self.on_missing)
+        return check_image_mask_pairs(
+            data_list, img_dir, ann_dir, self.img_suffix, self.seg_map_suffix, self.on_missing
+        )

@@ -12,6 +12,7 @@ Textures are the grey photographs bundled in scikit-image's wheel (``brick``, ``
 ``gravel``: 512x512, no download), each sample taking a random rotation and a random
 ``size x size`` crop of each. Everything is deterministic from ``(seed, index)``.
 """
+
 from functools import lru_cache
 from typing import Dict, Sequence
 
@@ -25,6 +26,7 @@ VTS_TEXTURES = ('brick', 'grass', 'gravel')  # class 0, class 1, noise
 def load_texture(name: str) -> np.ndarray:
     """A bundled scikit-image texture as an ``(H, W)`` float32 array in [0, 255]."""
     from skimage import data
+
     if name not in ('brick', 'grass', 'gravel'):
         raise ValueError(f'unknown VTS texture {name!r}: use brick, grass or gravel')
     img = getattr(data, name)()
@@ -36,15 +38,15 @@ def load_texture(name: str) -> np.ndarray:
 def random_texture_crop(tex: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """Random rotation (any angle) then a random ``(size, size)`` crop of ``tex`` -> uint8."""
     from skimage.transform import rotate
+
     h, w = tex.shape
     win = int(np.ceil(size * np.sqrt(2))) + 2  # a rotated size x size square fits in win
     if win > min(h, w):
         raise ValueError(f'texture of shape {tex.shape} is too small for size {size}')
     y, x = rng.integers(0, h - win + 1), rng.integers(0, w - win + 1)
-    patch = rotate(tex[y:y + win, x:x + win], float(rng.uniform(0, 360)), order=1,
-                   preserve_range=True)
+    patch = rotate(tex[y : y + win, x : x + win], float(rng.uniform(0, 360)), order=1, preserve_range=True)
     o = (win - size) // 2
-    return np.clip(patch[o:o + size, o:o + size] + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(patch[o : o + size, o : o + size] + 0.5, 0, 255).astype(np.uint8)
 
 
 def voronoi_cells(size: int, num_cells: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,8 +58,14 @@ def voronoi_cells(size: int, num_cells: int, rng: np.random.Generator) -> np.nda
     return d.argmin(-1)
 
 
-def vts_sample(seed: int, index: int, size: int = 256, num_cells: int = 20,
-               r_img: float = 0.0, textures: Sequence[str] = VTS_TEXTURES) -> Dict[str, np.ndarray]:
+def vts_sample(
+    seed: int,
+    index: int,
+    size: int = 256,
+    num_cells: int = 20,
+    r_img: float = 0.0,
+    textures: Sequence[str] = VTS_TEXTURES,
+) -> Dict[str, np.ndarray]:
     """Generate VTS sample ``index`` of the set ``seed``.
 
     Returns:
@@ -80,6 +88,11 @@ def vts_sample(seed: int, index: int, size: int = 256, num_cells: int = 20,
     yy, xx = np.mgrid[0:size, 0:size]
     clean = tex[label, yy, xx]
     noisy = np.where(noisy_cells[cells], tex[2], clean)
-    return dict(img=np.repeat(clean[..., None], 3, -1), noisy_img=np.repeat(noisy[..., None], 3, -1),
-                gt_seg_map=label.astype(np.uint8), cells=cells, cell_class=cell_class,
-                noisy_cells=noisy_cells)
+    return dict(
+        img=np.repeat(clean[..., None], 3, -1),
+        noisy_img=np.repeat(noisy[..., None], 3, -1),
+        gt_seg_map=label.astype(np.uint8),
+        cells=cells,
+        cell_class=cell_class,
+        noisy_cells=noisy_cells,
+    )

@@ -20,11 +20,19 @@ class VTSPairDataset(BaseDataset):
         seed: set seed; item ``i`` is deterministic from ``(seed, i)``.
         r_img: fraction of the ``num_cells`` cells re-filled with the noise texture.
     """
+
     METAINFO = dict(classes=('brick', 'grass'))
 
-    def __init__(self, num_samples: int = 1000, seed: int = 0, r_img: float = 0.5,
-                 size: int = 256, num_cells: int = 20,
-                 textures: Sequence[str] = VTS_TEXTURES, **kwargs) -> None:
+    def __init__(
+        self,
+        num_samples: int = 1000,
+        seed: int = 0,
+        r_img: float = 0.5,
+        size: int = 256,
+        num_cells: int = 20,
+        textures: Sequence[str] = VTS_TEXTURES,
+        **kwargs,
+    ) -> None:
         if int(num_samples) <= 0:
             raise ValueError(f'num_samples must be positive, got {num_samples}')
         if not 0.0 <= float(r_img) <= 1.0:
@@ -39,8 +47,13 @@ class VTSPairDataset(BaseDataset):
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
-        s = vts_sample(self.seed, info['vts_index'], size=self.size, num_cells=self.num_cells,
-                       r_img=self.r_img, textures=self.textures)
-        info.update(img=s['img'], pair_img=s['noisy_img'],
-                    noisy_cell_fraction=float(s['noisy_cells'].mean()))
+        s = vts_sample(
+            self.seed,
+            info['vts_index'],
+            size=self.size,
+            num_cells=self.num_cells,
+            r_img=self.r_img,
+            textures=self.textures,
+        )
+        info.update(img=s['img'], pair_img=s['noisy_img'], noisy_cell_fraction=float(s['noisy_cells'].mean()))
         return info

@@ -11,6 +11,7 @@ Rasterization convention: a pixel ``(row, col)`` belongs to a polygon when the p
 ``(x=col, y=row)`` is inside it or on its boundary (``skimage.draw.polygon``); holes
 are cleared; polygons are drawn in file order (a later one overwrites an earlier one).
 """
+
 import json
 import os.path as osp
 import re
@@ -22,8 +23,7 @@ from skimage.draw import polygon as draw_polygon
 XBD_BUILDING_CLASSES = ('background', 'building')
 XBD_DAMAGE_CLASSES = ('background', 'no-damage', 'minor-damage', 'major-damage', 'destroyed')
 #: damage subtype -> index in the ``damage`` task; ``un-classified`` -> ignore (255).
-XBD_DAMAGE_INDEX = {'no-damage': 1, 'minor-damage': 2, 'major-damage': 3, 'destroyed': 4,
-                    'un-classified': 255}
+XBD_DAMAGE_INDEX = {'no-damage': 1, 'minor-damage': 2, 'major-damage': 3, 'destroyed': 4, 'un-classified': 255}
 XBD_NAME = re.compile(r'^(?P<disaster>.+)_(?P<id>\d+)_(?P<phase>pre|post)_disaster$')
 _NUM = r'[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?'
 
@@ -54,7 +54,7 @@ def parse_wkt_polygons(wkt: str) -> List[List[np.ndarray]]:
     head = s.split('(', 1)[0].strip().upper()
     if head not in ('POLYGON', 'MULTIPOLYGON') or '(' not in s:
         raise ValueError(f'unsupported WKT geometry {s[:40]!r} (POLYGON or MULTIPOLYGON)')
-    body = s[s.index('('):]
+    body = s[s.index('(') :]
     if head == 'POLYGON':
         groups = [body[1:-1]]
     else:
@@ -68,8 +68,9 @@ def parse_wkt_polygons(wkt: str) -> List[List[np.ndarray]]:
     return polys
 
 
-def rasterize_polygons(shapes: List[Tuple[List[List[np.ndarray]], int]],
-                       height: int, width: int, fill: int = 0) -> np.ndarray:
+def rasterize_polygons(
+    shapes: List[Tuple[List[List[np.ndarray]], int]], height: int, width: int, fill: int = 0
+) -> np.ndarray:
     """Rasterize ``[(polygons, value), ...]`` into an ``(H, W)`` uint8 mask.
 
     ``polygons`` is the output of :func:`parse_wkt_polygons`; holes get ``fill`` back.
@@ -98,8 +99,9 @@ def load_xbd_label(path: str) -> dict:
     return label
 
 
-def xbd_label_to_mask(label: dict, height: int, width: int, task: str = 'building',
-                      source: Optional[str] = None) -> Tuple[np.ndarray, Dict[str, int]]:
+def xbd_label_to_mask(
+    label: dict, height: int, width: int, task: str = 'building', source: Optional[str] = None
+) -> Tuple[np.ndarray, Dict[str, int]]:
     """Rasterize the buildings of an xBD label dict into an index mask ``(H, W)`` uint8.
 
     Args:
@@ -125,8 +127,10 @@ def xbd_label_to_mask(label: dict, height: int, width: int, task: str = 'buildin
         else:
             key = props.get('subtype')
             if key not in XBD_DAMAGE_INDEX:
-                raise ValueError(f'{source or "label"}: feature {k} has damage subtype {key!r}, '
-                                 f'expected one of {sorted(XBD_DAMAGE_INDEX)}')
+                raise ValueError(
+                    f'{source or "label"}: feature {k} has damage subtype {key!r}, '
+                    f'expected one of {sorted(XBD_DAMAGE_INDEX)}'
+                )
             value = XBD_DAMAGE_INDEX[key]
         try:
             polys = parse_wkt_polygons(feat['wkt'])

@@ -35,9 +35,10 @@ def match_xbd_pairs(image_dir: str, on_missing: str = 'error', check_size: bool 
         pairs.append((d['pre'], d['post'], disaster, uid))
     if lonely:
         if on_missing == 'error':
-            raise FileNotFoundError(f'xBD image {lonely[0]} has no pre/post twin '
-                                    f'({len(lonely)} unpaired image(s) in {image_dir})')
-        warnings.warn(f'skipped {len(lonely)} xBD image(s) without pre/post twin in {image_dir}')
+            raise FileNotFoundError(
+                f'xBD image {lonely[0]} has no pre/post twin ({len(lonely)} unpaired image(s) in {image_dir})'
+            )
+        warnings.warn(f'skipped {len(lonely)} xBD image(s) without pre/post twin in {image_dir}', stacklevel=2)
     if not pairs:
         raise ValueError(f'no xBD pre/post pair found in {image_dir}')
     return pairs
@@ -56,10 +57,17 @@ class XBDPairDataset(BaseDataset):
         on_missing: ``'error'`` or ``'skip'`` for an image without its twin.
         check_size: compare pre/post sizes from the image headers at load time.
     """
+
     METAINFO = dict(classes=('pre', 'post'))
 
-    def __init__(self, data_root: str = '', splits: Union[str, Sequence[str]] = 'train',
-                 on_missing: str = 'error', check_size: bool = True, **kwargs) -> None:
+    def __init__(
+        self,
+        data_root: str = '',
+        splits: Union[str, Sequence[str]] = 'train',
+        on_missing: str = 'error',
+        check_size: bool = True,
+        **kwargs,
+    ) -> None:
         self.splits = [splits] if isinstance(splits, str) else list(splits)
         self.on_missing, self.check_size = on_missing, check_size
         kwargs.setdefault('ann_file', '')
@@ -69,7 +77,7 @@ class XBDPairDataset(BaseDataset):
         data_list = []
         for split in self.splits:
             for pre, post, disaster, uid in match_xbd_pairs(
-                    osp.join(self.data_root, split, 'images'), self.on_missing, self.check_size):
-                data_list.append(dict(img_path=pre, pair_path=post, disaster=disaster,
-                                      xbd_id=uid))
+                osp.join(self.data_root, split, 'images'), self.on_missing, self.check_size
+            ):
+                data_list.append(dict(img_path=pre, pair_path=post, disaster=disaster, xbd_id=uid))
         return data_list

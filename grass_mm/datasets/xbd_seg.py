@@ -16,9 +16,10 @@ class XBDSegDataset(CheckedSegFolderMixin, BaseSegDataset):
 
     For the four damage levels use :class:`XBDDamageSegDataset`.
     """
+
     METAINFO = dict(classes=XBD_BUILDING_CLASSES, palette=[[0, 0, 0], [255, 255, 255]])
 
-    def __init__(self, img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
-                 **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         reduce_zero_label=reduce_zero_label, **kwargs)
+    def __init__(self, img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False, **kwargs) -> None:
+        super().__init__(
+            img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, reduce_zero_label=reduce_zero_label, **kwargs
+        )

@@ -5,6 +5,7 @@
 augmentations) crashes about half of the time. :func:`adjust_hue` does the same uint8 rotation
 of the hue channel with the shift taken modulo 256, which is what numpy 1 computed.
 """
+
 import cv2
 import mmcv
 import mmcv.image

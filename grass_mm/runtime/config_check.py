@@ -11,6 +11,7 @@ after minutes of start-up. :func:`check_config` walks the config first and raise
 * ``load_from``, ``resume=<path>`` and every ``init_cfg=dict(type='Pretrained', checkpoint=...)``
   or ``pretrained=`` path must exist (URLs are left to mmengine).
 """
+
 import difflib
 import os.path as osp
 import pydoc
@@ -18,8 +19,18 @@ from typing import Iterator, Tuple
 
 from mmengine.registry import Registry
 
-REMOTE_PREFIXES = ('http://', 'https://', 'open-mmlab://', 'openmmlab://', 'torchvision://', 'mmcls://',
-                   'mmpretrain://', 'modelzoo://', 's3://', 'pavi://')
+REMOTE_PREFIXES = (
+    'http://',
+    'https://',
+    'open-mmlab://',
+    'openmmlab://',
+    'torchvision://',
+    'mmcls://',
+    'mmpretrain://',
+    'modelzoo://',
+    's3://',
+    'pavi://',
+)
 
 
 class ConfigCheckError(ValueError):
@@ -32,11 +43,14 @@ def _registered_names() -> set:
     import mmseg.registry as mmseg_reg
     from mmpretrain.utils import register_all_modules as register_pretrain
     from mmseg.utils import register_all_modules as register_seg
+
     register_seg(init_default_scope=False)
     register_pretrain(init_default_scope=False)
     import mmpretrain.visualization  # noqa: F401  (not imported by register_all_modules)
     import mmseg.visualization  # noqa: F401
+
     import grass_mm  # noqa: F401  (registers the package's own modules)
+
     names = set()
     for mod in (mme_reg, mmseg_reg, mmpre_reg):
         for obj in vars(mod).values():
@@ -70,9 +84,11 @@ def check_types(cfg) -> None:
         if t in names or short in names or ('.' in t and pydoc.locate(t) is not None):
             continue
         hint = difflib.get_close_matches(short, names, n=3)
-        hint = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ''
-        raise ConfigCheckError(f"config key '{path}.type': '{t}' is not a registered module "
-                               f'(searched the mmengine, mmseg, mmpretrain and grass_mm registries){hint}')
+        hint = f'; did you mean {" or ".join(repr(h) for h in hint)}?' if hint else ''
+        raise ConfigCheckError(
+            f"config key '{path}.type': '{t}' is not a registered module "
+            f'(searched the mmengine, mmseg, mmpretrain and grass_mm registries){hint}'
+        )
 
 
 def _dataloader_keys(cfg, mode: str):
@@ -101,8 +117,7 @@ def check_data_roots(cfg, mode: str = 'train') -> None:
                         full = osp.join(root, sub)
                         if not osp.exists(full):
                             dotted = f'.{name}' if name else ''
-                            raise ConfigCheckError(
-                                f"config key '{path}.data_prefix{dotted}': '{full}' does not exist")
+                            raise ConfigCheckError(f"config key '{path}.data_prefix{dotted}': '{full}' does not exist")
 
 
 def check_checkpoints(cfg) -> None:

@@ -6,6 +6,7 @@ initialises the gloo process group itself (mmengine then skips its own initialis
 switches the model wrapper to :class:`CPUDistributedDataParallel`, which passes no
 ``device_ids``. On a GPU machine nothing changes (NCCL, mmengine's launcher).
 """
+
 import os
 
 import torch
@@ -29,8 +30,11 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
     def __init__(self, module, **kwargs):
         kwargs.pop('device_ids', None)
         if any(isinstance(m, torch.nn.SyncBatchNorm) for m in module.modules()):
-            print_log('CPUDistributedDataParallel: SyncBN needs a GPU; using per-process BN on CPU',
-                      logger='current', level=30)
+            print_log(
+                'CPUDistributedDataParallel: SyncBN needs a GPU; using per-process BN on CPU',
+                logger='current',
+                level=30,
+            )
             module = revert_sync_batchnorm(module)
         super().__init__(module=module, device_ids=None, **kwargs)
 
@@ -54,8 +58,7 @@ def setup_cpu_distributed(cfg, launcher: str) -> None:
     cfg.env_cfg.setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or {}
-    if wrapper.get('type', 'MMDistributedDataParallel') in ('MMDistributedDataParallel',
-                                                             MMDistributedDataParallel):
+    if wrapper.get('type', 'MMDistributedDataParallel') in ('MMDistributedDataParallel', MMDistributedDataParallel):
         wrapper = dict(wrapper)
         wrapper['type'] = 'CPUDistributedDataParallel'
         wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
@@ -63,6 +66,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> None:
     if launcher == 'pytorch' and not torch_dist.is_initialized():
         missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
         if missing:
-            raise RuntimeError(f'--launcher pytorch needs the torchrun environment; missing: {", ".join(missing)} '
-                               '(start it with tools/dist_train.sh CONFIG NPROC)')
+            raise RuntimeError(
+                f'--launcher pytorch needs the torchrun environment; missing: {", ".join(missing)} '
+                '(start it with tools/dist_train.sh CONFIG NPROC)'
+            )
         torch_dist.init_process_group(backend='gloo', init_method='env://')

@@ -14,8 +14,17 @@ Config::
         pixel_anchor_head=dict(type='PixelAnchorHead', in_index=[1, 2, 3],
                                in_channels=[512, 1024, 2048], decoder_channels=512))
 
-``num_classes`` of both components defaults to the decode head's.
+``num_classes`` and ``ignore_index`` of both components and the pixel-anchor embedding heads' ``norm_cfg``
+default to the decode head's (so ``decode_head.ignore_index=5`` also drops class 5 from the contrast, and
+``SyncBN`` in the decode head reaches the embedding heads). The components need one softmax logit per class:
+a binary sigmoid decode head (``out_channels=1``) is refused at build time.
+
+Deployment: ``state_dict`` keys of the components start with ``patch_contrast_head.`` /
+``pixel_anchor_head.``; :func:`grass_mm.seg.export.plain_seg_checkpoint` (``tools/model_converters/
+export_plain_seg.py``) drops them and writes a checkpoint that loads strictly into the plain
+``EncoderDecoder`` config.
 """
+
 from typing import Optional
 
 from mmengine.config import ConfigDict
@@ -45,12 +54,14 @@ class ContrastEncoderDecoder(EncoderDecoder):
         **kwargs: :class:`mmseg.models.EncoderDecoder` arguments.
     """
 
-    def __init__(self,
-                 backbone: ConfigType,
-                 decode_head: ConfigType,
-                 patch_contrast_head: OptConfigType = None,
-                 pixel_anchor_head: OptConfigType = None,
-                 **kwargs):
+    def __init__(
+        self,
+        backbone: ConfigType,
+        decode_head: ConfigType,
+        patch_contrast_head: OptConfigType = None,
+        pixel_anchor_head: OptConfigType = None,
+        **kwargs,
+    ):
         super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
         n_out = _num_backbone_outputs(self.neck) if self.with_neck else None
         if n_out is None and not self.with_neck:
@@ -66,14 +77,36 @@ class ContrastEncoderDecoder(EncoderDecoder):
         in_index = [in_index] if isinstance(in_index, int) else list(in_index)
         for i in in_index:
             if not isinstance(i, int) or i < 0 or (n_out is not None and i >= n_out):
-                raise ValueError(f'{key}.in_index contains {i!r}, but the backbone returns {n_out} feature '
-                                 f'maps (indices 0..{(n_out or 0) - 1})')
+                raise ValueError(
+                    f'{key}.in_index contains {i!r}, but the backbone returns {n_out} feature '
+                    f'maps (indices 0..{(n_out or 0) - 1})'
+                )
+        head = self.decode_head
+        if self.out_channels != self.num_classes:
+            raise ValueError(
+                f'{key} needs one softmax logit per class, but decode_head.out_channels={self.out_channels} '
+                f'for num_classes={self.num_classes} (a binary sigmoid head); set decode_head.out_channels='
+                f'{self.num_classes} with use_sigmoid=False, or drop {key}'
+            )
         if cfg.get('num_classes') is None:
             cfg.num_classes = self.num_classes
-        if key == 'pixel_anchor_head' and cfg.get('decoder_channels') and not hasattr(
-                self.decode_head, '_forward_feature'):
-            raise ValueError(f'{key}.decoder_channels is set, but {type(self.decode_head).__name__} has no '
-                             '_forward_feature() to expose its fused feature')
+        elif cfg.num_classes != self.num_classes:
+            raise ValueError(
+                f"{key}.num_classes={cfg.num_classes} differs from the decode head's num_classes={self.num_classes}"
+            )
+        if cfg.get('ignore_index') is None:
+            cfg.ignore_index = int(getattr(head, 'ignore_index', 255))
+        if key == 'pixel_anchor_head' and cfg.get('norm_cfg') is None and getattr(head, 'norm_cfg', None):
+            cfg.norm_cfg = dict(head.norm_cfg)
+        if (
+            key == 'pixel_anchor_head'
+            and cfg.get('decoder_channels')
+            and not hasattr(self.decode_head, '_forward_feature')
+        ):
+            raise ValueError(
+                f'{key}.decoder_channels is set, but {type(self.decode_head).__name__} has no '
+                '_forward_feature() to expose its fused feature'
+            )
         return MODELS.build(cfg)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
@@ -103,9 +136,7 @@ class ContrastEncoderDecoder(EncoderDecoder):
             losses.update(self._auxiliary_head_forward_train(x, data_samples))
         gt = head._stack_batch_gt(data_samples)  # (B, 1, H, W)
         if self.patch_contrast_head is not None:
-            losses.update(add_prefix(
-                self.patch_contrast_head.loss(x, seg_logits.detach(), gt), 'patch_contrast'))
+            losses.update(add_prefix(self.patch_contrast_head.loss(x, seg_logits.detach(), gt), 'patch_contrast'))
         if self.pixel_anchor_head is not None:
-            losses.update(add_prefix(
-                self.pixel_anchor_head.loss(x, seg_logits.detach(), gt, dec_feat), 'pixel_anchor'))
+            losses.update(add_prefix(self.pixel_anchor_head.loss(x, seg_logits.detach(), gt, dec_feat), 'pixel_anchor'))
         return losses

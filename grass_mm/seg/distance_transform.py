@@ -13,6 +13,7 @@ Both passes are exact, so the result equals scipy's up to float rounding (tested
 ``tests/test_seg/test_distance_transform.py``). Maps in the pixel-anchor loss are at most a quarter of
 the crop size, where the O(H^2 W) column pass is cheap.
 """
+
 import torch
 from torch import Tensor
 
@@ -62,7 +63,7 @@ def batched_edt(fg: Tensor, chunk: int = 32) -> Tensor:
     rows = torch.arange(h, device=fg.device, dtype=torch.float32)
     out = []
     for start in range(0, h, chunk):  # loop over row chunks (static shapes, no host sync)
-        i = rows[start:start + chunk]
+        i = rows[start : start + chunk]
         dy2 = (i[:, None] - rows[None, :]).square()  # (chunk, H)
         # (N, chunk, H_k, W) -> min over k
         d2 = (g2[:, None, :, :] + dy2[None, :, :, None]).amin(dim=2)

@@ -1,4 +1,5 @@
 """Float32 math under mixed precision for the contrastive losses."""
+
 import functools
 
 import torch

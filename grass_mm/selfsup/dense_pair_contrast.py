@@ -1,8 +1,8 @@
 """Pixel-pair contrast: dense InfoNCE using the identity correspondence of co-registered pairs."""
+
 from typing import Dict, List, Optional, Union
 
 import torch
-
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -38,30 +38,37 @@ class PixelPairContrast(BaseSelfSupervisor):
     Shapes: inputs are two (N, 3, H, W) views; grid embeddings (N, D, h*w).
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: Optional[dict] = None,
-                 temperature: float = 0.2,
-                 global_weight: float = 0.0,
-                 num_samples: Optional[int] = None,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+    def __init__(
+        self,
+        backbone: dict,
+        neck: dict,
+        head: Optional[dict] = None,
+        temperature: float = 0.2,
+        global_weight: float = 0.0,
+        num_samples: Optional[int] = None,
+        pretrained: Optional[str] = None,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[Union[List[dict], dict]] = None,
+    ) -> None:
         if not 0.0 <= float(global_weight) <= 1.0:
             raise ValueError(f'PixelPairContrast: "global_weight" must be in [0, 1], got {global_weight!r}')
         if not float(temperature) > 0:
             raise ValueError(f'PixelPairContrast: "temperature" must be > 0, got {temperature!r}')
         if num_samples is not None and int(num_samples) < 1:
             raise ValueError(f'PixelPairContrast: "num_samples" must be >= 1 or None, got {num_samples!r}')
-        super().__init__(backbone=backbone, neck=neck, head=head, pretrained=pretrained,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+        )
         self.temperature = float(temperature)
         self.global_weight = float(global_weight)
         self.num_samples = num_samples
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:
         """Compute the dense (and optional global) pair loss.
 
         Args:
@@ -82,6 +89,5 @@ class PixelPairContrast(BaseSelfSupervisor):
         losses['loss_dense'] = dense * (1.0 - self.global_weight)
         if self.global_weight > 0:
             g = glob.unsqueeze(-1)  # (2N, D, 1)
-            losses['loss_global'] = self.global_weight * dense_pair_info_nce(
-                g[:n], g[n:], self.temperature)
+            losses['loss_global'] = self.global_weight * dense_pair_info_nce(g[:n], g[n:], self.temperature)
         return losses

@@ -6,6 +6,7 @@ with the SAME crop / flip (:class:`~grass_mm.selfsup.transforms.PairedViews` wit
 point in both views: the correspondence is the identity, no feature matching is needed
 (unlike DenseCL's arg-max matching).
 """
+
 from typing import Optional
 
 import torch
@@ -23,10 +24,9 @@ def sample_positions(length: int, num_samples: Optional[int], device) -> Optiona
     return torch.randperm(length, device=device)[:num_samples]
 
 
-def dense_pair_info_nce(z1: torch.Tensor,
-                        z2: torch.Tensor,
-                        temperature: float = 0.2,
-                        index: Optional[torch.Tensor] = None) -> torch.Tensor:
+def dense_pair_info_nce(
+    z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2, index: Optional[torch.Tensor] = None
+) -> torch.Tensor:
     """Symmetric pixel-level InfoNCE with identity correspondence.
 
     Each (image n, position l) of view 1 is a query whose positive is (n, l) of view 2; the
@@ -46,8 +46,10 @@ def dense_pair_info_nce(z1: torch.Tensor,
         torch.Tensor: scalar loss.
     """
     if z1.shape != z2.shape:
-        raise ValueError(f'dense_pair_info_nce: views differ in shape {tuple(z1.shape)} vs '
-                         f'{tuple(z2.shape)}; identity correspondence needs shared geometry')
+        raise ValueError(
+            f'dense_pair_info_nce: views differ in shape {tuple(z1.shape)} vs '
+            f'{tuple(z2.shape)}; identity correspondence needs shared geometry'
+        )
     n, c = z1.shape[:2]
     z1 = z1.reshape(n, c, -1)
     z2 = z2.reshape(n, c, -1)

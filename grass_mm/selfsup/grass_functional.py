@@ -1,55 +1,74 @@
 """Tensor math of GraSS gradient-guided sampling (arXiv 2306.15868).
 
 Pure functions, batched on the tensors' device, with no per-sample Python loop and no
-host-device synchronisation (no ``.item()``, ``.cpu()``, ``.nonzero()``):
+host-device synchronisation (no ``.item()``, ``.cpu()``, ``.nonzero()``; CPU tensors are
+labelled by scipy in place, which is no transfer):
 
 * :func:`loss_attention_map` - Grad-CAM style Loss Attention Map (LAM) from a feature map A
   and the loss gradient dL/dA.
 * :func:`connected_components` - 8-connected component labels of a batch of binary masks
-  (max-pool label propagation with pointer jumping).
+  (max-pool label propagation with pointer jumping), on any device.
+* :func:`connected_components_host` - the same partition from ``scipy.ndimage.label`` for CPU
+  tensors (exact, one call for the whole batch).
 * :func:`dar_boxes` - Discrimination Attention Region: threshold the LAM, keep the component
   that holds the LAM maximum, return its bounding box.
 * :func:`crop_and_resize` - cut one box per image and resize it back to a given size.
 """
+
 from typing import Optional, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
-LAM_NORMS = ('relu', 'minmax')
+LAM_NORMS = ('relu', 'minmax', 'original')
+CC_BACKENDS = ('auto', 'device', 'host')
+# 8-connectivity inside each (H, W) slice of a (B, H, W) stack, none across the batch
+_SLICE_8 = np.zeros((3, 3, 3), dtype=bool)
+_SLICE_8[1] = True
 
 
-def loss_attention_map(feats: torch.Tensor,
-                       grads: torch.Tensor,
-                       size: Optional[Tuple[int, int]] = None,
-                       norm: str = 'relu',
-                       eps: float = 1e-12) -> torch.Tensor:
+def loss_attention_map(
+    feats: torch.Tensor,
+    grads: torch.Tensor,
+    size: Optional[Tuple[int, int]] = None,
+    norm: str = 'relu',
+    eps: float = 1e-12,
+) -> torch.Tensor:
     """Loss Attention Map, Grad-CAM style.
 
-    ``w = mean_hw(dL/dA)``, ``LAM = mean_c(w * A)``, per-sample normalisation, bilinear
-    upsampling to ``size``.
+    ``w = mean_hw(dL/dA)``, ``LAM = mean_c(w * A)``, per-sample normalisation on the
+    (h, w) map, then bilinear upsampling (``align_corners=False``) to ``size``. ``max`` and
+    ``min`` below are per sample, over the (h, w) map:
 
-    The original code divides by the per-sample maximum without clamping, so a map whose
-    maximum is <= 0 flips sign (its least attended place becomes the DAR). Here:
-
-    * ``norm='relu'`` (default, Grad-CAM): ``relu(LAM) / max(relu(LAM))``; a map with no
-      positive value becomes all zeros, i.e. constant, so its view is left uncropped.
-    * ``norm='minmax'``: ``(LAM - min) / (max - min)``; a constant map becomes all zeros.
+    * ``norm='relu'`` (default, Grad-CAM): ``relu(LAM) / max(relu(LAM))``, in [0, 1]; a map
+      with no positive value becomes all zeros, i.e. constant, so its view is left uncropped.
+    * ``norm='minmax'``: ``(LAM - min) / (max - min)``, in [0, 1]; the ordering of the raw map
+      is kept whatever its sign; a constant map becomes all zeros.
+    * ``norm='original'``: ``LAM / max``, the original GraSS code's normalisation, to reproduce
+      it exactly. No clamping: a map whose max is < 0 is divided by a negative number, so its
+      signs flip and its least attended (most negative) place becomes the maximum, hence the
+      DAR. A map whose max is exactly 0 (where the original divides by zero and gets
+      NaN / -inf, which leave its thresholded mask empty, i.e. the whole view) becomes all
+      zeros here: finite, constant, the same uncropped view.
 
     Args:
         feats (Tensor): A, shape (B, C, h, w).
         grads (Tensor): dL/dA, shape (B, C, h, w).
         size (tuple[int, int], optional): (H, W) to upsample to. None keeps (h, w).
-        norm (str): 'relu' or 'minmax'.
+        norm (str): 'relu', 'minmax' or 'original'.
 
     Returns:
-        Tensor: LAM in [0, 1], shape (B, H, W), dtype float32.
+        Tensor: LAM, shape (B, H, W), dtype float32; in [0, 1] for 'relu' and 'minmax'; for
+        'original' <= 1 when max > 0, all 0 when max == 0, >= 1 when max < 0.
     """
     if norm not in LAM_NORMS:
         raise ValueError(f'LAM norm must be one of {LAM_NORMS}, got norm={norm!r}')
     if feats.shape != grads.shape or feats.dim() != 4:
-        raise ValueError('feats and grads must both be (B, C, h, w), got '
-                         f'{tuple(feats.shape)} and {tuple(grads.shape)}')
+        raise ValueError(
+            f'feats and grads must both be (B, C, h, w), got {tuple(feats.shape)} and {tuple(grads.shape)}'
+        )
     feats, grads = feats.float(), grads.float()
     weights = grads.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
     lam = (weights * feats).mean(dim=1)  # (B, h, w)
@@ -57,20 +76,21 @@ def loss_attention_map(feats: torch.Tensor,
     if norm == 'relu':
         flat = flat.clamp(min=0)
         flat = flat / flat.amax(dim=1, keepdim=True).clamp(min=eps)
+    elif norm == 'original':
+        hi = flat.amax(dim=1, keepdim=True)
+        zero = hi == 0
+        flat = torch.where(zero, 0.0, flat / torch.where(zero, 1.0, hi))
     else:
         lo = flat.amin(dim=1, keepdim=True)
         hi = flat.amax(dim=1, keepdim=True)
         flat = (flat - lo) / (hi - lo).clamp(min=eps)
     lam = flat.view_as(lam)
     if size is not None and tuple(size) != tuple(lam.shape[-2:]):
-        lam = F.interpolate(
-            lam[:, None], size=tuple(size), mode='bilinear',
-            align_corners=False)[:, 0]
+        lam = F.interpolate(lam[:, None], size=tuple(size), mode='bilinear', align_corners=False)[:, 0]
     return lam
 
 
-def connected_components(mask: torch.Tensor,
-                         num_iters: Optional[int] = None) -> torch.Tensor:
+def connected_components(mask: torch.Tensor, num_iters: Optional[int] = None) -> torch.Tensor:
     """8-connected component labels of a batch of binary masks.
 
     Hook-and-compress label propagation (Shiloach-Vishkin style) on a parent map: every
@@ -100,8 +120,7 @@ def connected_components(mask: torch.Tensor,
     # parent index, -1 on background (float32 is exact up to 2**24 pixels)
     parent = torch.where(fg, idx, -1)
     for _ in range(num_iters):
-        nbr = F.max_pool2d(
-            parent.view(B, 1, H, W).float(), 3, stride=1, padding=1).view(B, -1).long()
+        nbr = F.max_pool2d(parent.view(B, 1, H, W).float(), 3, stride=1, padding=1).view(B, -1).long()
         nbr = torch.where(fg, nbr, -1)
         # hook: root of p takes the largest parent seen around p
         target = parent.clamp(min=0)
@@ -112,9 +131,31 @@ def connected_components(mask: torch.Tensor,
     return (parent + 1).view(B, H, W)
 
 
-def dar_boxes(lam: torch.Tensor,
-              threshold: float = 0.5,
-              num_iters: Optional[int] = None) -> torch.Tensor:
+def connected_components_host(mask: torch.Tensor) -> torch.Tensor:
+    """8-connected component labels of a batch of binary CPU masks, by ``scipy.ndimage.label``.
+
+    One scipy call labels the whole batch (a 3x3x3 structure whose only non-zero plane is the
+    middle one: 8-connectivity inside each slice, none across slices). Exact for any shape.
+    The partition equals :func:`connected_components` at its fixed point; the label values
+    differ (consecutive integers, unique over the batch; background 0).
+
+    Args:
+        mask (Tensor): bool, shape (B, H, W), on the CPU.
+
+    Returns:
+        Tensor: int32 labels, shape (B, H, W).
+    """
+    if mask.dim() != 3:
+        raise ValueError(f'mask must be (B, H, W), got {tuple(mask.shape)}')
+    if mask.device.type != 'cpu':
+        raise ValueError(f'connected_components_host labels CPU tensors, got device={mask.device}')
+    labels, _ = ndimage.label(mask.bool().numpy(), structure=_SLICE_8)
+    return torch.from_numpy(labels)
+
+
+def dar_boxes(
+    lam: torch.Tensor, threshold: float = 0.5, num_iters: Optional[int] = None, backend: str = 'auto'
+) -> torch.Tensor:
     """Discrimination Attention Region boxes.
 
     Mask ``LAM > min + threshold * (max - min)``, 8-connected components, keep the component
@@ -124,19 +165,32 @@ def dar_boxes(lam: torch.Tensor,
     Args:
         lam (Tensor): shape (B, H, W).
         threshold (float): TA in [0, 1).
-        num_iters (int, optional): see :func:`connected_components`.
+        num_iters (int, optional): propagation rounds of the 'device' backend, see
+            :func:`connected_components`; the 'host' backend is exact and ignores it.
+        backend (str): labelling: 'device' (:func:`connected_components`, any device),
+            'host' (:func:`connected_components_host`, CPU tensors only) or 'auto' (default:
+            'host' for CPU tensors, 'device' otherwise).
 
     Returns:
         Tensor: int64 boxes (x0, y0, x1, y1), inclusive pixel bounds, shape (B, 4).
     """
     if not 0 <= threshold < 1:
         raise ValueError(f'DAR threshold TA must lie in [0, 1), got threshold={threshold}')
+    if backend not in CC_BACKENDS:
+        raise ValueError(f'DAR backend must be one of {CC_BACKENDS}, got backend={backend!r}')
+    if lam.dim() != 3:
+        raise ValueError(f'LAM must be (B, H, W), got {tuple(lam.shape)}')
+    if backend == 'auto':
+        backend = 'host' if lam.device.type == 'cpu' else 'device'
     B, H, W = lam.shape
     flat = lam.flatten(1)
     lo = flat.amin(dim=1, keepdim=True)
     hi = flat.amax(dim=1, keepdim=True)
     mask = (flat > lo + threshold * (hi - lo)).view(B, H, W)
-    labels = connected_components(mask, num_iters)
+    if backend == 'host':
+        labels = connected_components_host(mask)
+    else:
+        labels = connected_components(mask, num_iters)
     seed = flat.argmax(dim=1, keepdim=True)  # (B, 1)
     seed_label = labels.flatten(1).gather(1, seed)  # (B, 1); 0 when LAM is constant
     region = (labels == seed_label.view(B, 1, 1)) & mask  # (B, H, W)
@@ -153,10 +207,9 @@ def dar_boxes(lam: torch.Tensor,
     return torch.where(has_region[:, None], boxes, full)
 
 
-def crop_and_resize(imgs: torch.Tensor,
-                    boxes: torch.Tensor,
-                    size: Optional[Tuple[int, int]] = None,
-                    mode: str = 'nearest') -> torch.Tensor:
+def crop_and_resize(
+    imgs: torch.Tensor, boxes: torch.Tensor, size: Optional[Tuple[int, int]] = None, mode: str = 'nearest'
+) -> torch.Tensor:
     """Cut one box per image and resize it to ``size``.
 
     ``nearest`` reproduces ``F.interpolate(img[..., y0:y1+1, x0:x1+1], size, mode='nearest')``
@@ -195,8 +248,5 @@ def crop_and_resize(imgs: torch.Tensor,
     sx = torch.minimum(sx, x1[:, None].float())
     gy = (2 * sy + 1) / H - 1  # normalised, align_corners=False
     gx = (2 * sx + 1) / W - 1
-    grid = torch.stack(
-        [gx[:, None, :].expand(B, oh, ow), gy[:, :, None].expand(B, oh, ow)], dim=-1)
-    return F.grid_sample(
-        imgs, grid.to(imgs.dtype), mode='bilinear', padding_mode='border',
-        align_corners=False)
+    grid = torch.stack([gx[:, None, :].expand(B, oh, ow), gy[:, :, None].expand(B, oh, ow)], dim=-1)
+    return F.grid_sample(imgs, grid.to(imgs.dtype), mode='bilinear', padding_mode='border', align_corners=False)

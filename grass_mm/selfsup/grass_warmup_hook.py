@@ -1,4 +1,5 @@
 """Stage switch of GraSS: SimCLR warm-up, then gradient-guided sampling."""
+
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -21,11 +22,12 @@ class GraSSWarmupHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, warmup_epochs: Optional[int] = None,
-                 warmup_iters: Optional[int] = None) -> None:
+    def __init__(self, warmup_epochs: Optional[int] = None, warmup_iters: Optional[int] = None) -> None:
         if (warmup_epochs is None) == (warmup_iters is None):
-            raise ValueError('GraSSWarmupHook needs exactly one of warmup_epochs / warmup_iters, got '
-                             f'warmup_epochs={warmup_epochs!r}, warmup_iters={warmup_iters!r}')
+            raise ValueError(
+                'GraSSWarmupHook needs exactly one of warmup_epochs / warmup_iters, got '
+                f'warmup_epochs={warmup_epochs!r}, warmup_iters={warmup_iters!r}'
+            )
         for name, v in (('warmup_epochs', warmup_epochs), ('warmup_iters', warmup_iters)):
             if v is not None and (not isinstance(v, int) or v < 0):
                 raise ValueError(f'GraSSWarmupHook {name} must be an int >= 0, got {name}={v!r}')
@@ -45,5 +47,6 @@ class GraSSWarmupHook(Hook):
         if gs != model.gs_enabled:
             runner.logger.info(
                 f'GraSSWarmupHook: {"gradient-guided sampling" if gs else "SimCLR warm-up"} '
-                f'from epoch {runner.epoch}, iter {runner.iter}')
+                f'from epoch {runner.epoch}, iter {runner.iter}'
+            )
         model.set_gs(gs)

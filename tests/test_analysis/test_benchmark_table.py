@@ -1,4 +1,5 @@
 """tools/analysis/benchmark_table.py on fabricated mmengine work dirs."""
+
 import csv
 import json
 import os
@@ -59,8 +60,12 @@ def runs(tmp_path):
             init = "dict(type='Pretrained', checkpoint='work_dirs/simclr_r18_tiles/iter_300.pth')"
             dump_config(wd, 'fcn.py', SEG_CFG.format(dtype=dtype, init=init))
         else:  # labels from grass_mm_meta
-            dump_config(wd, 'fcn.py', SEG_CFG.format(dtype=dtype, init='None') +
-                        f"grass_mm_meta = dict(method='GraSS', dataset='{dataset}')\n")
+            dump_config(
+                wd,
+                'fcn.py',
+                SEG_CFG.format(dtype=dtype, init='None')
+                + f"grass_mm_meta = dict(method='GraSS', dataset='{dataset}')\n",
+            )
         if dataset == 'VTS' and method == 'simclr':  # only a validation during training
             fake_train_run(wd, '20260101_000000', [(1.0, 1.0, 1.0), (aacc, miou, macc)])
         else:  # an older test run and the newest one
@@ -105,7 +110,7 @@ def test_table_markdown_csv_and_gains(runs, tmp_path):
             diffs = [values[('GraSS', d)][idx] - values[(base, d)][idx] for d in ('Potsdam', 'VTS')]
             assert float(r[k]) == pytest.approx(sum(diffs) / 2)
     assert ('GraSS', 'mean gain vs GraSS') not in table
-    assert "vs simclr mIoU" in md
+    assert 'vs simclr mIoU' in md
     with open(prefix + '.md') as f:
         assert f.read() == md
 

@@ -5,6 +5,7 @@
 ``reference_masks`` gives the expected rasters computed from the geometry directly
 (pixel (row, col) in a polygon when the point (x=col, y=row) is inside or on its border).
 """
+
 import json
 import os
 
@@ -27,8 +28,7 @@ def geometry_masks():
     tri = (xx >= 20) & (yy >= 0) & ((xx - 20) + yy <= 10)
     outer = (xx >= 30) & (xx <= 40) & (yy >= 20) & (yy <= 30)
     hole = (xx >= 33) & (xx <= 36) & (yy >= 23) & (yy <= 26)
-    multi = (((xx >= 1) & (xx <= 3) & (yy >= 30) & (yy <= 33))
-             | ((xx >= 6) & (xx <= 8) & (yy >= 30) & (yy <= 32)))
+    multi = ((xx >= 1) & (xx <= 3) & (yy >= 30) & (yy <= 33)) | ((xx >= 6) & (xx <= 8) & (yy >= 30) & (yy <= 32))
     return {RECT: rect, TRI: tri, HOLED: outer & ~hole, MULTI: multi}
 
 
@@ -36,8 +36,7 @@ def reference_masks():
     g = geometry_masks()
     building = np.zeros((H, W), np.uint8)
     damage = np.zeros((H, W), np.uint8)
-    values = {'no-damage': 1, 'minor-damage': 2, 'major-damage': 3, 'destroyed': 4,
-              'un-classified': 255}
+    values = {'no-damage': 1, 'minor-damage': 2, 'major-damage': 3, 'destroyed': 4, 'un-classified': 255}
     for wkt, m in g.items():
         building[m] = 1
         damage[m] = values[POST_SUBTYPES[wkt]]
@@ -51,8 +50,7 @@ def _label(phase):
         if phase == 'post':
             props['subtype'] = POST_SUBTYPES[wkt]
         feats.append({'properties': props, 'wkt': wkt})
-    return {'features': {'lng_lat': [], 'xy': feats},
-            'metadata': {'width': W, 'height': H, 'disaster': DISASTER}}
+    return {'features': {'lng_lat': [], 'xy': feats}, 'metadata': {'width': W, 'height': H, 'disaster': DISASTER}}
 
 
 def make_xbd(root, split='train', ids=IDS, post_size=None, seed=0):
@@ -63,7 +61,7 @@ def make_xbd(root, split='train', ids=IDS, post_size=None, seed=0):
     paths = {}
     for uid in ids:
         for phase in ('pre', 'post'):
-            h, w = (post_size if (phase == 'post' and post_size) else (H, W))
+            h, w = post_size if (phase == 'post' and post_size) else (H, W)
             stem = f'{DISASTER}_{uid}_{phase}_disaster'
             img = os.path.join(root, split, 'images', stem + '.png')
             Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(img)

@@ -1,4 +1,5 @@
 """Dataset base configs (names and keys other configs rely on) and tools/browse_dataset.py."""
+
 import os
 import os.path as osp
 
@@ -13,8 +14,14 @@ from ._helpers import REPO_ROOT, run_tool
 
 DS = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets')
 SEG = {'potsdam': 6, 'loveda_urban': 7, 'loveda_rural': 7, 'loveda': 7, 'dubai': 6, 'xbd': 2, 'vts': 2}
-PRETRAIN = ['pretrain_tiles_potsdam', 'pretrain_tiles_loveda_urban', 'pretrain_tiles_loveda_rural',
-            'pretrain_tiles_dubai', 'pretrain_pairs_xbd', 'pretrain_pairs_vts']
+PRETRAIN = [
+    'pretrain_tiles_potsdam',
+    'pretrain_tiles_loveda_urban',
+    'pretrain_tiles_loveda_rural',
+    'pretrain_tiles_dubai',
+    'pretrain_pairs_xbd',
+    'pretrain_pairs_vts',
+]
 
 
 def _types(d):
@@ -26,10 +33,21 @@ def _types(d):
 @pytest.mark.parametrize('name,n', sorted(SEG.items()))
 def test_seg_configs(name, n):
     from mmseg.registry import DATASETS
+
     cfg = Config.fromfile(osp.join(DS, name + '.py'))
-    for key in ('dataset_type', 'data_root', 'crop_size', 'num_classes', 'train_pipeline',
-                'test_pipeline', 'train_dataloader', 'val_dataloader', 'test_dataloader',
-                'val_evaluator', 'test_evaluator'):
+    for key in (
+        'dataset_type',
+        'data_root',
+        'crop_size',
+        'num_classes',
+        'train_pipeline',
+        'test_pipeline',
+        'train_dataloader',
+        'val_dataloader',
+        'test_dataloader',
+        'val_evaluator',
+        'test_evaluator',
+    ):
         assert key in cfg, key
     assert type(cfg.num_classes) is int and cfg.num_classes == n
     assert cfg.val_evaluator.type == 'IoUMetric' and 'mIoU' in cfg.val_evaluator.iou_metrics
@@ -42,6 +60,7 @@ def test_seg_configs(name, n):
 @pytest.mark.parametrize('name', PRETRAIN)
 def test_pretrain_configs(name):
     from mmpretrain.registry import DATASETS, TRANSFORMS
+
     cfg = Config.fromfile(osp.join(DS, name + '.py'))
     d = cfg.train_dataloader.dataset
     assert DATASETS.get(d.type) is not None
@@ -52,6 +71,7 @@ def test_pretrain_configs(name):
 
 def test_pretrain_vts_config_builds_two_views():
     from ._helpers import build_pretrain_dataset
+
     cfg = Config.fromfile(osp.join(DS, 'pretrain_pairs_vts.py'))
     cfg.train_dataloader.dataset.num_samples = 2
     item = build_pretrain_dataset(cfg.train_dataloader.dataset)[1]
@@ -60,10 +80,23 @@ def test_pretrain_vts_config_builds_two_views():
 
 def test_browse_dataset_seg_and_pairs(tmp_path):
     out = tmp_path / 'seg'
-    r = run_tool(['tools/browse_dataset.py', osp.join(DS, 'vts.py'), '--split', 'val', '--num', '2',
-                  '-o', str(out), '--cfg-options', 'val_dataloader.dataset.num_samples=3'])
+    r = run_tool(
+        [
+            'tools/browse_dataset.py',
+            osp.join(DS, 'vts.py'),
+            '--split',
+            'val',
+            '--num',
+            '2',
+            '-o',
+            str(out),
+            '--cfg-options',
+            'val_dataloader.dataset.num_samples=3',
+        ]
+    )
     assert r.returncode == 0, r.stderr
     from grass_mm.datasets.vts import vts_sample
+
     ref = vts_sample(1, 0)  # val set of vts.py uses seed 1
     prev = np.asarray(Image.open(out / '00000.png'))
     assert sorted(os.listdir(out)) == ['00000.png', '00001.png']
@@ -74,8 +107,19 @@ def test_browse_dataset_seg_and_pairs(tmp_path):
     g = right[..., 1] - right[..., 0]
     assert g[ref['gt_seg_map'] == 1].mean() > g[ref['gt_seg_map'] == 0].mean() + 20
     out2 = tmp_path / 'pairs'
-    r = run_tool(['tools/browse_dataset.py', osp.join(DS, 'pretrain_pairs_vts.py'), '--raw', '--num', '1',
-                  '-o', str(out2), '--cfg-options', 'train_dataloader.dataset.num_samples=2'])
+    r = run_tool(
+        [
+            'tools/browse_dataset.py',
+            osp.join(DS, 'pretrain_pairs_vts.py'),
+            '--raw',
+            '--num',
+            '1',
+            '-o',
+            str(out2),
+            '--cfg-options',
+            'train_dataloader.dataset.num_samples=2',
+        ]
+    )
     assert r.returncode == 0, r.stderr
     pair = np.asarray(Image.open(out2 / '00000.png'))
     ref = vts_sample(0, 0, r_img=0.5)

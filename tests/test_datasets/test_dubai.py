@@ -1,4 +1,5 @@
 """Dubai aerial (real CC0 data in ../shared/data/dubai_aerial): converter and dataset."""
+
 import glob
 import os
 import os.path as osp
@@ -22,8 +23,8 @@ def _counts_from_colour_masks(root, tiles):
         for m in sorted(glob.glob(osp.join(root, tile, 'masks', '*.png'))):
             rgb = np.asarray(Image.open(m).convert('RGB'))
             known = np.zeros(rgb.shape[:2], bool)
-            for name, hexc in zip(CLASSES, README_COLOURS):
-                c = np.array([int(hexc[i:i + 2], 16) for i in (0, 2, 4)], np.uint8)
+            for name, hexc in zip(CLASSES, README_COLOURS, strict=True):
+                c = np.array([int(hexc[i : i + 2], 16) for i in (0, 2, 4)], np.uint8)
                 hit = np.all(rgb == c, axis=-1)
                 counts[name] += int(hit.sum())
                 known |= hit
@@ -57,13 +58,17 @@ def test_counts_match_colour_masks(dubai_root, converted):
 def test_dataset_reads_converted(converted):
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
+
     out, _ = converted
     with DefaultScope.overwrite_default_scope('mmseg'):
-        ds = DATASETS.build(dict(
-            type='DubaiAerialDataset', data_root=str(out),
-            data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-            pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-                      dict(type='PackSegInputs')]))
+        ds = DATASETS.build(
+            dict(
+                type='DubaiAerialDataset',
+                data_root=str(out),
+                data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
+                pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), dict(type='PackSegInputs')],
+            )
+        )
     assert ds.metainfo['classes'] == tuple(CLASSES)
     assert ds.metainfo['palette'][0] == [0x3C, 0x10, 0x98]
     assert ds.reduce_zero_label is False
@@ -101,10 +106,12 @@ def test_unknown_colour_error_or_ignore(dubai_root, tmp_path):
         assert osp.basename(str(mpath)) in str(e)
     assert not (tmp_path / 'out').exists()
     with pytest.warns(UserWarning, match='12 pixel'):
-        counts = convert_dubai_aerial(str(src), str(tmp_path / 'out'), val_tiles=(),
-                                      unknown_colours='ignore', progress=False)
-    written = np.asarray(Image.open(tmp_path / 'out' / 'ann_dir' / 'train' /
-                                    ('tile_1_' + osp.splitext(names[1])[0] + '.png')))
+        counts = convert_dubai_aerial(
+            str(src), str(tmp_path / 'out'), val_tiles=(), unknown_colours='ignore', progress=False
+        )
+    written = np.asarray(
+        Image.open(tmp_path / 'out' / 'ann_dir' / 'train' / ('tile_1_' + osp.splitext(names[1])[0] + '.png'))
+    )
     assert (written[:3, :4] == 255).all()
     assert counts['train']['ignore'] >= 12
 
@@ -117,22 +124,18 @@ def test_bad_inputs(dubai_root, tmp_path):
     with pytest.raises(FileNotFoundError, match=names[0]):
         convert_dubai_aerial(str(src), str(tmp_path / 'o1'), val_tiles=(), progress=False)
     with pytest.warns(UserWarning, match='skipped 1 image'):
-        convert_dubai_aerial(str(src), str(tmp_path / 'o1'), val_tiles=(), on_missing='skip',
-                             progress=False)
+        convert_dubai_aerial(str(src), str(tmp_path / 'o1'), val_tiles=(), on_missing='skip', progress=False)
     assert len(os.listdir(tmp_path / 'o1' / 'img_dir' / 'train')) == 1
     # refuses to overwrite; never deletes input
     with pytest.raises(FileExistsError, match='o1'):
-        convert_dubai_aerial(str(src), str(tmp_path / 'o1'), val_tiles=(), on_missing='skip',
-                             progress=False)
+        convert_dubai_aerial(str(src), str(tmp_path / 'o1'), val_tiles=(), on_missing='skip', progress=False)
     with pytest.raises(ValueError, match='overlap'):
-        convert_dubai_aerial(str(src), str(src / 'inside'), val_tiles=(), on_missing='skip',
-                             progress=False)
+        convert_dubai_aerial(str(src), str(src / 'inside'), val_tiles=(), on_missing='skip', progress=False)
     # truncated image
     img = src / 'tile_1' / 'images' / names[1]
     img.write_bytes(img.read_bytes()[:2000])
     with pytest.raises(ValueError, match=names[1]):
-        convert_dubai_aerial(str(src), str(tmp_path / 'o2'), val_tiles=(), on_missing='skip',
-                             progress=False)
+        convert_dubai_aerial(str(src), str(tmp_path / 'o2'), val_tiles=(), on_missing='skip', progress=False)
     assert not (tmp_path / 'o2').exists()
     assert sorted(os.listdir(src / 'tile_1' / 'images')) == sorted(names)
     # missing / empty folders
@@ -146,14 +149,19 @@ def test_bad_inputs(dubai_root, tmp_path):
 def test_dataset_missing_mask_and_orphan(converted, tmp_path):
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
+
     out, _ = converted
     root = tmp_path / 'ds'
     shutil.copytree(out / 'img_dir' / 'val', root / 'img_dir')
     shutil.copytree(out / 'ann_dir' / 'val', root / 'ann_dir')
     victim = sorted(os.listdir(root / 'ann_dir'))[0]
     os.rename(root / 'ann_dir' / victim, root / 'ann_dir' / ('zz_' + victim))
-    cfg = dict(type='DubaiAerialDataset', data_root=str(root),
-               data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'), pipeline=[])
+    cfg = dict(
+        type='DubaiAerialDataset',
+        data_root=str(root),
+        data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'),
+        pipeline=[],
+    )
     with DefaultScope.overwrite_default_scope('mmseg'):
         with pytest.raises(FileNotFoundError, match=osp.splitext(victim)[0] + '.jpg'):
             DATASETS.build(cfg)
@@ -166,12 +174,11 @@ def test_dataset_missing_mask_and_orphan(converted, tmp_path):
 
 def test_converter_cli(dubai_root, tmp_path):
     from ._helpers import run_tool
+
     src = tmp_path / 'src'
     _small_copy(dubai_root, str(src), n=1)
-    r = run_tool(['tools/dataset_converters/dubai_aerial.py', str(src), '-o', str(tmp_path / 'o'),
-                  '--val-tiles'])
+    r = run_tool(['tools/dataset_converters/dubai_aerial.py', str(src), '-o', str(tmp_path / 'o'), '--val-tiles'])
     assert r.returncode == 0, r.stderr
     assert len(os.listdir(tmp_path / 'o' / 'ann_dir' / 'train')) == 1
-    r = run_tool(['tools/dataset_converters/dubai_aerial.py', str(src), '-o', str(tmp_path / 'o'),
-                  '--val-tiles'])
+    r = run_tool(['tools/dataset_converters/dubai_aerial.py', str(src), '-o', str(tmp_path / 'o'), '--val-tiles'])
     assert r.returncode != 0 and 'already exists' in r.stderr and 'Traceback' not in r.stderr

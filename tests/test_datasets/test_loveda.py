@@ -1,4 +1,5 @@
 """LoveDA domains converter (official layout built from the real LoveDA crops) and configs."""
+
 import os
 import os.path as osp
 import shutil
@@ -16,8 +17,14 @@ from grass_mm.datasets.converters import convert_loveda_domains
 from ._helpers import REPO_ROOT
 
 # (split, domain, crop id, has mask)
-LAYOUT = [('Train', 'Urban', '0', True), ('Train', 'Rural', '1', True), ('Train', 'Rural', '2', True),
-          ('Val', 'Urban', '1', True), ('Val', 'Rural', '0', True), ('Test', 'Urban', '2', False)]
+LAYOUT = [
+    ('Train', 'Urban', '0', True),
+    ('Train', 'Rural', '1', True),
+    ('Train', 'Rural', '2', True),
+    ('Val', 'Urban', '1', True),
+    ('Val', 'Rural', '0', True),
+    ('Test', 'Urban', '2', False),
+]
 
 
 def make_official(rs_tiles, root):
@@ -40,7 +47,7 @@ def zip_official(root, dst):
     os.makedirs(dst)
     for split in ('Train', 'Val', 'Test'):
         with zipfile.ZipFile(osp.join(dst, split + '.zip'), 'w') as z:
-            for dirpath, dirnames, files in os.walk(osp.join(root, split)):
+            for dirpath, _dirnames, files in os.walk(osp.join(root, split)):
                 rel = osp.relpath(dirpath, root)
                 z.write(dirpath, rel + '/')
                 for f in files:
@@ -61,12 +68,18 @@ def test_convert_keeps_domains(rs_tiles, official, tmp_path):
     before = _tree(official)
     out = tmp_path / 'domains'
     stats = convert_loveda_domains(official, str(out), progress=False)
-    assert stats == {('urban', 'train'): 1, ('rural', 'train'): 2, ('urban', 'val'): 1,
-                     ('rural', 'val'): 1, ('urban', 'test'): 1}
+    assert stats == {
+        ('urban', 'train'): 1,
+        ('rural', 'train'): 2,
+        ('urban', 'val'): 1,
+        ('rural', 'val'): 1,
+        ('urban', 'test'): 1,
+    }
     for split, domain, i, has_mask in LAYOUT:
         dom, s = domain.lower(), split.lower()
-        assert (out / dom / 'img_dir' / s / f'{i}.png').read_bytes() == \
-            open(osp.join(rs_tiles, 'loveda', 'img_dir', f'{i}.png'), 'rb').read()
+        assert (out / dom / 'img_dir' / s / f'{i}.png').read_bytes() == open(
+            osp.join(rs_tiles, 'loveda', 'img_dir', f'{i}.png'), 'rb'
+        ).read()
         assert (out / dom / 'ann_dir' / s / f'{i}.png').exists() == has_mask
     # a file is only in its own domain
     assert not (out / 'urban' / 'img_dir' / 'train' / '1.png').exists()
@@ -80,6 +93,7 @@ def test_convert_keeps_domains(rs_tiles, official, tmp_path):
 
     # the base configs read the converted domains
     from mmseg.registry import DATASETS
+
     with DefaultScope.overwrite_default_scope('mmseg'):
         for name, n in (('loveda_urban', 1), ('loveda_rural', 1), ('loveda', 2)):
             cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', name + '.py'))

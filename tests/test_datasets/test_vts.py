@@ -1,4 +1,5 @@
 """VTS generator and the datasets built on it (no real data needed)."""
+
 import numpy as np
 import pytest
 
@@ -57,10 +58,17 @@ def test_bad_r_img():
 def test_vts_seg_dataset_on_the_fly():
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
+
     with DefaultScope.overwrite_default_scope('mmseg'):
-        ds = DATASETS.build(dict(
-            type='VTSSegDataset', num_samples=3, seed=4, size=64,
-            pipeline=[dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')]))
+        ds = DATASETS.build(
+            dict(
+                type='VTSSegDataset',
+                num_samples=3,
+                seed=4,
+                size=64,
+                pipeline=[dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')],
+            )
+        )
     assert len(ds) == 3 and ds.metainfo['classes'] == ('brick', 'grass')
     item = ds[2]
     ref = vts_sample(4, 2, size=64)
@@ -70,6 +78,7 @@ def test_vts_seg_dataset_on_the_fly():
 
 def test_vts_pair_dataset():
     from ._helpers import build_pretrain_dataset
+
     ds = build_pretrain_dataset(dict(type='VTSPairDataset', num_samples=5, seed=2, r_img=0.35, size=64))
     info = ds.get_data_info(3)
     ref = vts_sample(2, 3, size=64, r_img=0.35)
@@ -82,7 +91,9 @@ def test_vts_pair_dataset():
 
 def test_write_vts_matches_generator(tmp_path):
     from PIL import Image
+
     from grass_mm.datasets.converters import write_vts
+
     out = tmp_path / 'vts'
     write_vts(str(out), num_train=2, num_val=1, seed=9, r_img=0.5, size=64, progress=False)
     for split, seed, i in (('train', 9, 1), ('val', 10, 0)):

@@ -1,5 +1,6 @@
 """xBD: WKT rasterization, converter, segmentation and pair datasets on a fixture in the
 official layout (tests/test_datasets/_xbd_fixture.py)."""
+
 import json
 import os
 import os.path as osp
@@ -11,7 +12,7 @@ from PIL import Image
 from grass_mm.datasets.converters import convert_xbd
 from grass_mm.datasets.xbd_labels import load_xbd_label, parse_wkt_polygons, xbd_label_to_mask
 
-from ._xbd_fixture import DISASTER, H, IDS, MULTI, W, make_xbd, reference_masks
+from ._xbd_fixture import DISASTER, IDS, MULTI, H, W, make_xbd, reference_masks
 
 
 def test_parse_wkt_rings_and_multipolygon():
@@ -42,7 +43,7 @@ def test_bad_labels_name_the_file(tmp_path):
     d = json.load(open(lab))
     d['features']['xy'][0]['properties']['subtype'] = 'flooded'
     json.dump(d, open(lab, 'w'))
-    with pytest.raises(ValueError, match="flooded"):
+    with pytest.raises(ValueError, match='flooded'):
         xbd_label_to_mask(load_xbd_label(lab), H, W, 'damage', source=lab)
     open(lab, 'w').write('{"features": ')  # truncated JSON
     with pytest.raises(ValueError, match=osp.basename(lab)):
@@ -71,13 +72,17 @@ def test_converter_and_seg_dataset(tmp_path, task):
 
     from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
+
     typ = 'XBDSegDataset' if task == 'building' else 'XBDDamageSegDataset'
     with DefaultScope.overwrite_default_scope('mmseg'):
-        ds = DATASETS.build(dict(
-            type=typ, data_root=str(out),
-            data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-            pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
-                      dict(type='PackSegInputs')]))
+        ds = DATASETS.build(
+            dict(
+                type=typ,
+                data_root=str(out),
+                data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+                pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), dict(type='PackSegInputs')],
+            )
+        )
     assert len(ds) == len(IDS)
     assert len(ds.metainfo['classes']) == (2 if task == 'building' else 5)
     seg = ds[0]['data_samples'].gt_sem_seg.data[0].numpy()
@@ -86,6 +91,7 @@ def test_converter_and_seg_dataset(tmp_path, task):
 
 def test_pair_dataset_matches_by_id(tmp_path):
     from ._helpers import build_pretrain_dataset
+
     make_xbd(str(tmp_path), ids=('00000007', '00000003', '00000012'))
     ds = build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path), splits='train'))
     assert len(ds) == 3
@@ -99,6 +105,7 @@ def test_pair_dataset_matches_by_id(tmp_path):
 
 def test_pair_errors(tmp_path):
     from ._helpers import build_pretrain_dataset
+
     paths = make_xbd(str(tmp_path / 'a'), post_size=(40, 50))
     with pytest.raises(ValueError, match='sizes differ.*_pre_disaster.png.*_post_disaster.png'):
         build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'a')))
@@ -108,12 +115,10 @@ def test_pair_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match=lonely):
         build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b')))
     with pytest.warns(UserWarning, match='skipped 1 xBD image'):
-        ds = build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
-                                 on_missing='skip'))
+        ds = build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'), on_missing='skip'))
     assert len(ds) == 1
     with pytest.raises(FileNotFoundError, match='missing_split'):
-        build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'),
-                            splits='missing_split'))
+        build_pretrain_dataset(dict(type='XBDPairDataset', data_root=str(tmp_path / 'b'), splits='missing_split'))
 
 
 def test_converter_failure_leaves_no_output(tmp_path):

@@ -3,6 +3,7 @@
 The real VTS generator lives in ``grass_mm.datasets.vts`` (datasets issue); these tests make
 their own tiny pairs so that they do not depend on its exact interface.
 """
+
 import numpy as np
 import pytest
 
@@ -43,8 +44,7 @@ def make_voronoi_pair(seed=0, size=64, n_cells=20, r_img=0.5):
     pair_label = pair_cls[cells]
     img = np.choose(label[..., None], tex[:2]).astype(np.uint8)
     pair_img = np.choose(pair_label[..., None], tex).astype(np.uint8)
-    return dict(img=img, pair_img=pair_img, label=label, pair_label=pair_label, cells=cells,
-                noisy_cells=noisy_cells)
+    return dict(img=img, pair_img=pair_img, label=label, pair_label=pair_label, cells=cells, noisy_cells=noisy_cells)
 
 
 @pytest.fixture
@@ -54,6 +54,8 @@ def voronoi_pair():
 
 @pytest.fixture
 def init_pretrain_scope():
-    import grass_mm  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import grass_mm  # noqa: F401
+
     init_default_scope('mmpretrain')

@@ -1,11 +1,10 @@
 """configs/noisy_pairs: every config parses, its pair pipeline builds and runs on a VTS-like pair,
 dense methods get shared geometry, MoCo v2 independent geometry, the FCN eval is frozen."""
+
 import glob
 import os.path as osp
 
-import numpy as np
 import pytest
-
 from conftest import make_voronoi_pair
 
 CFG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', 'noisy_pairs')
@@ -24,6 +23,7 @@ def test_pretrain_config_pipeline(path, init_pretrain_scope):
     from mmcv.transforms import Compose
     from mmengine.config import Config
     from mmpretrain.registry import MODELS, TRANSFORMS
+
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain' and 'grass_mm' in cfg.custom_imports.imports
     assert MODELS.get(cfg.model.type) is not None
@@ -37,10 +37,10 @@ def test_pretrain_config_pipeline(path, init_pretrain_scope):
     assert [tuple(x.shape) for x in out['inputs']] == [(3, 224, 224)] * 2
 
 
-@pytest.mark.parametrize('name,frozen', [('fcn_r50_frozen-4k_vts.py', True),
-                                         ('fcn_r50_finetune-4k_vts.py', False)])
+@pytest.mark.parametrize('name,frozen', [('fcn_r50_frozen-4k_vts.py', True), ('fcn_r50_finetune-4k_vts.py', False)])
 def test_eval_configs(name, frozen):
     from mmengine.config import Config
+
     cfg = Config.fromfile(osp.join(CFG_DIR, name))
     bb = cfg.model.backbone
     assert bb.type == 'ResNet' and bb.depth == 50 and not bb.get('deep_stem', False)

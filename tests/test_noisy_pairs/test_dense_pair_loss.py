@@ -1,4 +1,5 @@
 """dense_pair_info_nce against a per-pixel loop reference; PixelPairContrast guards."""
+
 import math
 
 import pytest
@@ -27,8 +28,7 @@ def test_matches_loop_reference():
     assert got == pytest.approx(_reference(z1.flatten(2), z2.flatten(2), 0.3), rel=1e-5)
     idx = torch.tensor([4, 1])
     got = float(dense_pair_info_nce(z1, z2, 0.3, idx))
-    assert got == pytest.approx(_reference(z1.flatten(2)[:, :, idx], z2.flatten(2)[:, :, idx], 0.3),
-                                rel=1e-5)
+    assert got == pytest.approx(_reference(z1.flatten(2)[:, :, idx], z2.flatten(2)[:, :, idx], 0.3), rel=1e-5)
 
 
 def test_identity_correspondence_is_what_is_rewarded():
@@ -47,13 +47,22 @@ def test_sample_positions():
     assert idx.shape == (4,) and len(set(idx.tolist())) == 4 and int(idx.max()) < 10
 
 
-@pytest.mark.parametrize('kw,key', [(dict(global_weight=1.5), 'global_weight'),
-                                    (dict(temperature=0.0), 'temperature'),
-                                    (dict(num_samples=0), 'num_samples')])
+@pytest.mark.parametrize(
+    'kw,key',
+    [
+        (dict(global_weight=1.5), 'global_weight'),
+        (dict(temperature=0.0), 'temperature'),
+        (dict(num_samples=0), 'num_samples'),
+    ],
+)
 def test_pixel_pair_bad_args(kw, key, init_pretrain_scope):
     from mmpretrain.registry import MODELS
-    cfg = dict(type='PixelPairContrast', backbone=dict(type='ResNet', depth=18, base_channels=8,
-                                                       stem_channels=8, out_indices=(3,)),
-               neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16, out_channels=8), **kw)
+
+    cfg = dict(
+        type='PixelPairContrast',
+        backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, out_indices=(3,)),
+        neck=dict(type='DenseCLNeck', in_channels=64, hid_channels=16, out_channels=8),
+        **kw,
+    )
     with pytest.raises(ValueError, match=key):
         MODELS.build(cfg)

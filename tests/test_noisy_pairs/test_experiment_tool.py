@@ -1,4 +1,5 @@
 """tools/experiments/noisy_pairs.py: a minimal sweep writes a CSV (one row per run) and a PNG."""
+
 import csv
 import importlib.util
 import math
@@ -6,8 +7,7 @@ import os.path as osp
 
 import pytest
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'experiments',
-                'noisy_pairs.py')
+TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'experiments', 'noisy_pairs.py')
 
 
 def _tool():
@@ -20,9 +20,33 @@ def _tool():
 def test_tiny_sweep_writes_csv_and_png(tmp_path):
     tool = _tool()
     out = tmp_path / 'sweep'
-    rows = tool.main(['--out', str(out), '--methods', 'pixel-pair', '--r-img', '0', '1', '--noisy-share', '1',
-                      '--size', '32', '--base-channels', '8', '--batch', '2', '--pretrain-iters', '2',
-                      '--eval-iters', '2', '--eval-train', '4', '--eval-test', '2'])
+    rows = tool.main(
+        [
+            '--out',
+            str(out),
+            '--methods',
+            'pixel-pair',
+            '--r-img',
+            '0',
+            '1',
+            '--noisy-share',
+            '1',
+            '--size',
+            '32',
+            '--base-channels',
+            '8',
+            '--batch',
+            '2',
+            '--pretrain-iters',
+            '2',
+            '--eval-iters',
+            '2',
+            '--eval-train',
+            '4',
+            '--eval-test',
+            '2',
+        ]
+    )
     with open(out / 'noisy_pairs.csv') as f:
         table = list(csv.DictReader(f))
     assert [r['method'] for r in table] == ['random-init', 'pixel-pair', 'pixel-pair']

@@ -1,20 +1,25 @@
 """LoadImagePair / PairedViews: loading, pair mixing, shared geometry, bad input."""
+
 import os.path as osp
 
 import mmcv
 import numpy as np
 import pytest
 import torch
+from conftest import NOISE
 from mmcv.transforms import Compose
 
-from conftest import NOISE
-
-GEOMETRIC = [dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), interpolation='nearest'),
-             dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical'])]
+GEOMETRIC = [
+    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.2, 1.0), interpolation='nearest'),
+    dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),
+]
 # hue=0: mmcv 2.1 adjust_hue overflows on numpy 2 for negative hue factors (np.uint8(-4)).
 PHOTOMETRIC = [
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                                               saturation=0.4, hue=0.0)], prob=0.8),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0)],
+        prob=0.8,
+    ),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
 ]
@@ -22,6 +27,7 @@ PHOTOMETRIC = [
 
 def build(cfg):
     from mmpretrain.registry import TRANSFORMS
+
     return TRANSFORMS.build(cfg)
 
 
@@ -154,11 +160,21 @@ def test_pipeline_packs_for_mmpretrain(tmp_path, voronoi_pair, init_pretrain_sco
     a, b = str(tmp_path / 'x_pre.png'), str(tmp_path / 'x_post.png')
     mmcv.imwrite(p['img'], a)
     mmcv.imwrite(p['pair_img'], b)
-    pipe = Compose([build(c) for c in [
-        dict(type='LoadImagePair'),
-        dict(type='PairedViews', pair_prob=0.5, geometric=GEOMETRIC,
-             photometric=[PHOTOMETRIC, PHOTOMETRIC + [dict(type='Solarize', thr=128, prob=0.2)]]),
-        dict(type='PackInputs')]])
+    pipe = Compose(
+        [
+            build(c)
+            for c in [
+                dict(type='LoadImagePair'),
+                dict(
+                    type='PairedViews',
+                    pair_prob=0.5,
+                    geometric=GEOMETRIC,
+                    photometric=[PHOTOMETRIC, PHOTOMETRIC + [dict(type='Solarize', thr=128, prob=0.2)]],
+                ),
+                dict(type='PackInputs'),
+            ]
+        ]
+    )
     out = pipe(dict(img_path=a, pair_path=b, sample_idx=0))
     assert isinstance(out['inputs'], list) and len(out['inputs']) == 2
     for x in out['inputs']:

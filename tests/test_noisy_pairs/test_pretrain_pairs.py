@@ -4,62 +4,93 @@ Pairs: VTS-like pairs made in memory (``img`` / ``pair_img``) and an xBD-layout 
 disk (``{disaster}_{id}_pre_disaster.png`` / ``..._post_disaster.png``), loaded with
 LoadImagePair -> PairedViews -> PackInputs, collated and fed to the registered algorithms.
 """
+
 import copy
 
 import mmcv
 import numpy as np
 import pytest
 import torch
+from conftest import make_voronoi_pair
 from mmcv.transforms import Compose
 from mmengine.dataset import default_collate
 from mmengine.optim import build_optim_wrapper
 
-from conftest import make_voronoi_pair
-
 SIZE = 48
 R18 = dict(type='ResNet', depth=18, base_channels=16, out_indices=(3,), norm_cfg=dict(type='BN'))
 FEAT = 128  # channels of the last ResNet-18 stage with base_channels=16
-PREPROC = dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
-               std=[58.395, 57.12, 57.375], to_rgb=True)
+PREPROC = dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 
 METHODS = {
-    'mocov2': dict(type='MoCo', queue_len=1024, feat_dim=32, momentum=0.01, backbone=R18,
-                   neck=dict(type='MoCoV2Neck', in_channels=FEAT, hid_channels=64, out_channels=32,
-                             with_avg_pool=True),
-                   head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)),
-    'densecl': dict(type='DenseCL', queue_len=1024, feat_dim=32, momentum=0.01, loss_lambda=0.5,
-                    backbone=R18,
-                    neck=dict(type='DenseCLNeck', in_channels=FEAT, hid_channels=64, out_channels=32,
-                              num_grid=None),
-                    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2)),
+    'mocov2': dict(
+        type='MoCo',
+        queue_len=1024,
+        feat_dim=32,
+        momentum=0.01,
+        backbone=R18,
+        neck=dict(type='MoCoV2Neck', in_channels=FEAT, hid_channels=64, out_channels=32, with_avg_pool=True),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+    ),
+    'densecl': dict(
+        type='DenseCL',
+        queue_len=1024,
+        feat_dim=32,
+        momentum=0.01,
+        loss_lambda=0.5,
+        backbone=R18,
+        neck=dict(type='DenseCLNeck', in_channels=FEAT, hid_channels=64, out_channels=32, num_grid=None),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+    ),
     # GraSS (issue 4): warm-up steps, then one gradient-guided-sampling step, on paired views
-    'grass': dict(type='GraSS', backbone=R18,
-                  neck=dict(type='NonLinearNeck', in_channels=FEAT, hid_channels=64, out_channels=32,
-                            num_layers=2, with_avg_pool=True),
-                  head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5)),
-    'pixel_pair': dict(type='PixelPairContrast', backbone=R18, temperature=0.2, global_weight=0.5,
-                       neck=dict(type='DenseCLNeck', in_channels=FEAT, hid_channels=64, out_channels=32)),
+    'grass': dict(
+        type='GraSS',
+        backbone=R18,
+        neck=dict(
+            type='NonLinearNeck', in_channels=FEAT, hid_channels=64, out_channels=32, num_layers=2, with_avg_pool=True
+        ),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5),
+    ),
+    'pixel_pair': dict(
+        type='PixelPairContrast',
+        backbone=R18,
+        temperature=0.2,
+        global_weight=0.5,
+        neck=dict(type='DenseCLNeck', in_channels=FEAT, hid_channels=64, out_channels=32),
+    ),
 }
 
 
 def _pipeline_cfg(shared):
-    return [dict(type='LoadImagePair'),
-            dict(type='PairedViews', pair_prob=1.0, shared_geometry=shared,
-                 geometric=[dict(type='RandomResizedCrop', scale=SIZE, crop_ratio_range=(0.5, 1.0)),
-                            dict(type='RandomFlip', prob=0.5)],
-                 photometric=[dict(type='RandomApply', prob=0.8, transforms=[
-                     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0)]),
-                     dict(type='RandomGrayscale', prob=0.2, keep_channels=True)]),
-            dict(type='PackInputs')]
+    return [
+        dict(type='LoadImagePair'),
+        dict(
+            type='PairedViews',
+            pair_prob=1.0,
+            shared_geometry=shared,
+            geometric=[
+                dict(type='RandomResizedCrop', scale=SIZE, crop_ratio_range=(0.5, 1.0)),
+                dict(type='RandomFlip', prob=0.5),
+            ],
+            photometric=[
+                dict(
+                    type='RandomApply',
+                    prob=0.8,
+                    transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.0)],
+                ),
+                dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
+            ],
+        ),
+        dict(type='PackInputs'),
+    ]
 
 
 def _batch(source, tmp_path, shared, n=4):
     """Collated batch of ``n`` pairs through the paired datasets of issue 3 (when present)."""
     from mmpretrain.registry import DATASETS, TRANSFORMS
+
     pipeline = _pipeline_cfg(shared)
     if source == 'vts' and DATASETS.get('VTSPairDataset') is not None:
-        ds = DATASETS.build(dict(type='VTSPairDataset', num_samples=n, seed=0, r_img=0.5, size=64,
-                                 pipeline=pipeline))
+        ds = DATASETS.build(dict(type='VTSPairDataset', num_samples=n, seed=0, r_img=0.5, size=64, pipeline=pipeline))
         return default_collate([ds[i] for i in range(n)])
     items = []
     for i in range(n):
@@ -75,8 +106,7 @@ def _batch(source, tmp_path, shared, n=4):
             mmcv.imwrite(p['pair_img'], post)
             items.append(dict(img_path=pre, pair_path=post, sample_idx=i))
     if source == 'xbd' and DATASETS.get('XBDPairDataset') is not None:
-        ds = DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path), splits='train',
-                                 pipeline=pipeline))
+        ds = DATASETS.build(dict(type='XBDPairDataset', data_root=str(tmp_path), splits='train', pipeline=pipeline))
         assert len(ds) == n
         return default_collate([ds[i] for i in range(n)])
     pipe = Compose([TRANSFORMS.build(c) for c in pipeline])
@@ -107,6 +137,7 @@ def _eval_loss(model, batch, queues):
 
 def _registered(name):
     from mmpretrain.registry import MODELS
+
     return MODELS.get(name) is not None
 
 
@@ -114,6 +145,7 @@ def _registered(name):
 @pytest.mark.parametrize('method', sorted(METHODS))
 def test_few_iterations_lower_loss(method, source, tmp_path, init_pretrain_scope):
     from mmpretrain.registry import MODELS
+
     if not _registered(METHODS[method]['type']):
         pytest.skip(f'{METHODS[method]["type"]} is not registered (issue 4 not merged)')
     torch.manual_seed(0)
@@ -122,8 +154,7 @@ def test_few_iterations_lower_loss(method, source, tmp_path, init_pretrain_scope
     cfg['data_preprocessor'] = PREPROC
     model = MODELS.build(cfg)
     model.train()
-    optim = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.02, momentum=0.9,
-                                                            weight_decay=1e-4)))
+    optim = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4)))
     batch = _batch(source, tmp_path, shared=method != 'mocov2')
     assert len(batch['inputs']) == 2 and batch['inputs'][0].shape == (4, 3, SIZE, SIZE)
     queues = {k: v.clone() for k, v in model.named_buffers() if 'queue' in k}

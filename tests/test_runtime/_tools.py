@@ -1,4 +1,5 @@
 """Helpers shared by tests: run the OpenMMLab entry points as a user would."""
+
 import os
 import os.path as osp
 import subprocess
@@ -13,5 +14,6 @@ def run_tool(args, timeout=600, env=None, cwd=REPO_ROOT):
     full_env.setdefault('PYTHONWARNINGS', 'ignore')
     if env:
         full_env.update(env)
-    return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable] + list(args), cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )

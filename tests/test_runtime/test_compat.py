@@ -1,4 +1,5 @@
 """numpy 2 fix for mmcv's hue jitter: same result as numpy 1's uint8 wrap-around, no crash."""
+
 import cv2
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ def test_adjust_hue_matches_uint8_rotation(factor):
 
 def test_mmpretrain_colorjitter_with_hue_runs():
     from mmpretrain.datasets.transforms import ColorJitter
+
     jitter = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.5)
     img = np.random.default_rng(1).integers(0, 256, (8, 8, 3), dtype=np.uint8)
     outs = [jitter(dict(img=img.copy()))['img'] for _ in range(20)]  # negative factors hit in ~half

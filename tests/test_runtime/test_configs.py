@@ -1,4 +1,5 @@
 """Base configs compose by relative path and by the mmseg:: / mmpretrain:: prefixes."""
+
 import pytest
 from mmengine.config import Config
 
@@ -9,6 +10,7 @@ from grass_mm.runtime import ConfigCheckError, check_config
 def test_relative_bases_build_model():
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
+
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile('configs/smoke/upernet_r18_potsdam_smoke.py')
     assert cfg.default_scope == 'mmseg' and cfg.custom_imports['imports'] == ['grass_mm']
@@ -36,5 +38,5 @@ def test_check_config_accepts_smoke_and_names_bad_key(rs_tiles):
     cfg = Config.fromfile('configs/smoke/fcn_r18_potsdam_smoke.py')
     check_config(cfg)
     cfg.model.backbone.norm_cfg.type = 'BatchNormTypo'
-    with pytest.raises(ConfigCheckError, match=r"model\.backbone\.norm_cfg\.type"):
+    with pytest.raises(ConfigCheckError, match=r'model\.backbone\.norm_cfg\.type'):
         check_config(cfg)

@@ -3,9 +3,7 @@
 The set of registered names is read from the registries themselves, so a module added later
 without an entry here makes this test fail (add a config for it below).
 """
-import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
@@ -18,7 +16,8 @@ NECK = dict(type='NonLinearNeck', in_channels=512, hid_channels=64, out_channels
 TINY_SEG = dict(
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], size=(64, 64)),
     backbone=dict(type='ResNet', depth=18, norm_cfg=dict(type='BN'), init_cfg=None),
-    decode_head=dict(type='FCNHead', in_channels=512, in_index=3, channels=16, num_convs=1, num_classes=3))
+    decode_head=dict(type='FCNHead', in_channels=512, in_index=3, channels=16, num_convs=1, num_classes=3),
+)
 
 
 def _configs(tmp_path):
@@ -31,19 +30,28 @@ def _configs(tmp_path):
         'ContrastEncoderDecoder': dict(
             type='ContrastEncoderDecoder',
             patch_contrast_head=dict(type='PatchContrastHead', in_index=[2, 3], in_channels=[256, 512], channels=16),
-            pixel_anchor_head=dict(type='PixelAnchorHead', in_index=[2], in_channels=[256], decoder_channels=16,
-                                   channels=16),
-            **TINY_SEG),
+            pixel_anchor_head=dict(
+                type='PixelAnchorHead', in_index=[2], in_channels=[256], decoder_channels=16, channels=16
+            ),
+            **TINY_SEG,
+        ),
         'PatchContrastHead': dict(type='PatchContrastHead', in_index=[3], in_channels=[512], channels=16),
-        'PixelAnchorHead': dict(type='PixelAnchorHead', in_index=[2], in_channels=[256], decoder_channels=16,
-                                channels=16),
-        'GraSS': dict(type='GraSS', backbone=R18, neck=NECK,
-                      head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5),
-                      data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1])),
-        'PixelPairContrast': dict(type='PixelPairContrast', backbone=R18,
-                                  neck=dict(type='DenseCLNeck', in_channels=512, hid_channels=64, out_channels=32),
-                                  data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0],
-                                                         std=[1, 1, 1])),
+        'PixelAnchorHead': dict(
+            type='PixelAnchorHead', in_index=[2], in_channels=[256], decoder_channels=16, channels=16
+        ),
+        'GraSS': dict(
+            type='GraSS',
+            backbone=R18,
+            neck=NECK,
+            head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5),
+            data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        ),
+        'PixelPairContrast': dict(
+            type='PixelPairContrast',
+            backbone=R18,
+            neck=dict(type='DenseCLNeck', in_channels=512, hid_channels=64, out_channels=32),
+            data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        ),
         'VTSSegDataset': dict(type='VTSSegDataset', num_samples=2, size=64, pipeline=[]),
         'VTSPairDataset': dict(type='VTSPairDataset', num_samples=2, size=64, pipeline=[]),
         # folder datasets: lazy_init builds the object without scanning files (their loading is
@@ -55,11 +63,25 @@ def _configs(tmp_path):
         'XBDDamageSegDataset': dict(type='XBDDamageSegDataset', data_root=empty, lazy_init=True, pipeline=[]),
         'XBDPairDataset': dict(type='XBDPairDataset', data_root=empty, lazy_init=True, pipeline=[]),
         'RSTileDataset': dict(type='RSTileDataset', data_root=empty, lazy_init=True, pipeline=[]),
+        'LabelSubsetDataset': dict(
+            type='LabelSubsetDataset',
+            fraction=0.5,
+            lazy_init=True,
+            dataset=dict(type='DubaiAerialDataset', data_root=empty, lazy_init=True, pipeline=[]),
+        ),
         'CheckLabelRange': dict(type='CheckLabelRange', num_classes=6),
         'LoadRSTile': dict(type='LoadRSTile'),
+        'CheckedLoadImageFromFile': dict(type='CheckedLoadImageFromFile', on_corrupt='skip'),
+        'CheckedLoadAnnotations': dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
+        'AtomicCheckpointHook': dict(type='AtomicCheckpointHook', interval=2, by_epoch=False),
+        'IoUKappaMetric': dict(type='IoUKappaMetric', iou_metrics=['mIoU']),
         'LoadImagePair': dict(type='LoadImagePair'),
-        'PairedViews': dict(type='PairedViews', geometric=[dict(type='RandomFlip', prob=0.5)],
-                            photometric=[dict(type='RandomGrayscale', prob=0.2)], pair_prob=0.5),
+        'PairedViews': dict(
+            type='PairedViews',
+            geometric=[dict(type='RandomFlip', prob=0.5)],
+            photometric=[dict(type='RandomGrayscale', prob=0.2)],
+            pair_prob=0.5,
+        ),
     }
 
 
@@ -67,6 +89,7 @@ def _grass_mm_entries():
     import mmengine.registry as mme
     import mmpretrain.registry as pre
     import mmseg.registry as seg
+
     entries = {}
     for mod in (mme, seg, pre):
         for reg in vars(mod).values():
@@ -114,6 +137,7 @@ def test_every_registered_module_builds(tmp_path, single_process_group):
 
 def test_cpu_ddp_replaces_syncbn(single_process_group):
     from mmengine.registry import MODEL_WRAPPERS
+
     module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.SyncBatchNorm(4))
     wrapped = MODEL_WRAPPERS.build(dict(type='CPUDistributedDataParallel', module=module))
     assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in wrapped.module.modules())

@@ -1,4 +1,5 @@
 """The OpenMMLab entry points on the smoke configs (real Potsdam crop): train, test, resume, bad input."""
+
 import glob
 import math
 import os
@@ -49,8 +50,11 @@ def test_fcn_smoke_trains_and_evaluates(fcn_run):
 def test_test_tool_writes_pictures(fcn_run, tmp_path):
     work, _ = fcn_run
     show = str(tmp_path / 'show')
-    out = _check(run_tool(['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'w'),
-                           '--show-dir', show]))
+    out = _check(
+        run_tool(
+            ['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'w'), '--show-dir', show]
+        )
+    )
     aacc, miou, macc = _metrics(out)
     assert math.isfinite(miou) and math.isfinite(aacc) and math.isfinite(macc)
     pngs = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
@@ -93,15 +97,19 @@ def test_resume_matches_uninterrupted_run(rs_tiles, tmp_path):
         if v.is_floating_point():
             torch.testing.assert_close(b['state_dict'][k], v, rtol=1e-4, atol=1e-5, msg=k)
     for pid, st in a['optimizer']['state'].items():
-        torch.testing.assert_close(b['optimizer']['state'][pid]['momentum_buffer'], st['momentum_buffer'],
-                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            b['optimizer']['state'][pid]['momentum_buffer'], st['momentum_buffer'], rtol=1e-4, atol=1e-5
+        )
 
 
-@pytest.mark.parametrize('options,needle', [
-    (['model.decode_head.type=FCNHeadTypo'], "'model.decode_head.type': 'FCNHeadTypo'"),
-    (['train_dataloader.dataset.data_root=/nonexistent/potsdam'], "data_root': folder '/nonexistent/potsdam'"),
-    (['load_from=/nonexistent/ckpt.pth'], "'load_from': checkpoint file '/nonexistent/ckpt.pth'"),
-])
+@pytest.mark.parametrize(
+    'options,needle',
+    [
+        (['model.decode_head.type=FCNHeadTypo'], "'model.decode_head.type': 'FCNHeadTypo'"),
+        (['train_dataloader.dataset.data_root=/nonexistent/potsdam'], "data_root': folder '/nonexistent/potsdam'"),
+        (['load_from=/nonexistent/ckpt.pth'], "'load_from': checkpoint file '/nonexistent/ckpt.pth'"),
+    ],
+)
 def test_bad_input_stops_with_one_line(tmp_path, options, needle):
     proc = run_tool(['tools/train.py', FCN, '--work-dir', str(tmp_path), '--cfg-options'] + options)
     assert proc.returncode == 2
@@ -126,8 +134,14 @@ def test_dist_train_two_cpu_processes(cpu_dist_train, tmp_path):
     ckpt = str(tmp_path / 'iter_4.pth')
     single = _metrics(_check(run_tool(['tools/test.py', FCN, ckpt, '--work-dir', str(tmp_path / 'test1')])))
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(28500 + os.getpid() % 1000), PYTHONWARNINGS='ignore')
-    proc = subprocess.run(['bash', 'tools/dist_test.sh', FCN, ckpt, '2', '--work-dir', str(tmp_path / 'test2')],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', FCN, ckpt, '2', '--work-dir', str(tmp_path / 'test2')],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     dist = _metrics(_check(proc))
     assert dist == pytest.approx(single, abs=0.011)
 
@@ -138,8 +152,14 @@ def _mim_train(package, config, work_dir):
     if not osp.exists(mim):
         pytest.fail('openmim is part of the test environment (tools/install.sh) but `mim` was not found')
     env = dict(os.environ, PYTHONWARNINGS='ignore', PATH=osp.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
-    proc = subprocess.run([mim, 'train', package, config, '--work-dir', str(work_dir), '--gpus', '0'], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [mim, 'train', package, config, '--work-dir', str(work_dir), '--gpus', '0'],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     return out

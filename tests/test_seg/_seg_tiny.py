@@ -1,5 +1,10 @@
 """Tiny model configs shared by the seg tests (ResNet-18 with 16 base channels)."""
+
 import copy
+
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
 
 NUM_CLASSES = 4
 STAGE_CHANNELS = [16, 32, 64, 128]
@@ -7,31 +12,65 @@ STAGE_CHANNELS = [16, 32, 64, 128]
 
 def tiny_model(decode='fcn', patch=None, anchor=None, num_classes=NUM_CLASSES):
     norm_cfg = dict(type='BN', requires_grad=True)
-    backbone = dict(type='ResNet', depth=18, stem_channels=16, base_channels=16, out_indices=(0, 1, 2, 3),
-                    norm_cfg=norm_cfg, init_cfg=None)
+    backbone = dict(
+        type='ResNet',
+        depth=18,
+        stem_channels=16,
+        base_channels=16,
+        out_indices=(0, 1, 2, 3),
+        norm_cfg=norm_cfg,
+        init_cfg=None,
+    )
     if decode == 'fcn':
-        head = dict(type='FCNHead', in_channels=128, in_index=3, channels=32, num_convs=1, concat_input=False,
-                    dropout_ratio=0.0, num_classes=num_classes, norm_cfg=norm_cfg, align_corners=False,
-                    loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0))
+        head = dict(
+            type='FCNHead',
+            in_channels=128,
+            in_index=3,
+            channels=32,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.0,
+            num_classes=num_classes,
+            norm_cfg=norm_cfg,
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+        )
         dec_ch = 32
     else:
-        head = dict(type='UPerHead', in_channels=STAGE_CHANNELS, in_index=[0, 1, 2, 3], pool_scales=(1, 2),
-                    channels=32, dropout_ratio=0.0, num_classes=num_classes, norm_cfg=norm_cfg,
-                    align_corners=False,
-                    loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0))
+        head = dict(
+            type='UPerHead',
+            in_channels=STAGE_CHANNELS,
+            in_index=[0, 1, 2, 3],
+            pool_scales=(1, 2),
+            channels=32,
+            dropout_ratio=0.0,
+            num_classes=num_classes,
+            norm_cfg=norm_cfg,
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+        )
         dec_ch = 32
-    cfg = dict(type='ContrastEncoderDecoder',
-               data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                                      std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
-                                      seg_pad_val=255),
-               backbone=backbone, decode_head=head, train_cfg=dict(), test_cfg=dict(mode='whole'))
+    cfg = dict(
+        type='ContrastEncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            pad_val=0,
+            seg_pad_val=255,
+        ),
+        backbone=backbone,
+        decode_head=head,
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'),
+    )
     if patch is not None:
         p = dict(type='PatchContrastHead', in_index=[2, 3], in_channels=[64, 128], channels=16)
         p.update(patch)
         cfg['patch_contrast_head'] = p
     if anchor is not None:
-        a = dict(type='PixelAnchorHead', in_index=[1, 2], in_channels=[32, 64], decoder_channels=dec_ch,
-                 channels=16)
+        a = dict(type='PixelAnchorHead', in_index=[1, 2], in_channels=[32, 64], decoder_channels=dec_ch, channels=16)
         a.update(anchor)
         cfg['pixel_anchor_head'] = a
     return copy.deepcopy(cfg)
@@ -43,6 +82,24 @@ def build(cfg):
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
+
     register_all_modules(init_default_scope=False)
     with DefaultScope.overwrite_default_scope('mmseg'):
         return MODELS.build(ConfigDict(cfg))
+
+
+def tiny_batch(b=2, size=64, seed=0):
+    """(B, 3, size, size) images in [0, 255] and SegDataSamples with classes 0..3 in quadrants and a 255 corner."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(b, 3, size, size, generator=g) * 255
+    samples = []
+    for i in range(b):
+        gt = torch.zeros(1, size, size, dtype=torch.long)
+        gt[:, :, size // 2 :] = 1
+        gt[:, size // 2 :, :] = 2 + i % 2
+        gt[:, :4, :4] = 255
+        d = SegDataSample()
+        d.gt_sem_seg = PixelData(data=gt)
+        d.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size)))
+        samples.append(d)
+    return x, samples

@@ -1,4 +1,5 @@
 """Batched on-device EDT against scipy.ndimage.distance_transform_edt."""
+
 import numpy as np
 import pytest
 import torch
@@ -20,7 +21,7 @@ def test_matches_scipy_on_random_masks(shape, p, chunk):
 
 def test_blob_masks_and_2d_input():
     yy, xx = np.mgrid[:40, :50]
-    mask = ((yy - 20) ** 2 + (xx - 24) ** 2 < 15 ** 2) | ((yy < 6) & (xx > 40))
+    mask = ((yy - 20) ** 2 + (xx - 24) ** 2 < 15**2) | ((yy < 6) & (xx > 40))
     out = batched_edt(torch.from_numpy(mask))
     np.testing.assert_allclose(out.numpy(), distance_transform_edt(mask), rtol=1e-6, atol=1e-5)
     assert batched_edt(torch.zeros(5, 7, dtype=torch.bool)).abs().sum() == 0

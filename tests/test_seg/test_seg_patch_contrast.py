@@ -1,12 +1,19 @@
 """Patch-contrast head: exact patch selection on hand-built labels, losses, degenerate batches, bad input."""
+
 import itertools
 
 import numpy as np
 import pytest
 import torch
 
-from grass_mm.seg.patch_contrast_head import (PatchContrastHead, patch_cl_loss, patch_class_fractions,
-                                              patch_confidence, patch_infonce, select_patches)
+from grass_mm.seg.patch_contrast_head import (
+    PatchContrastHead,
+    patch_cl_loss,
+    patch_class_fractions,
+    patch_confidence,
+    patch_infonce,
+    select_patches,
+)
 
 C = 3
 IGN = 255
@@ -17,10 +24,10 @@ def _hand_gt():
     g = np.zeros((2, 8, 8), np.int64)
     g[0, :4, :4] = 1
     g[0, 4:, 4:] = 2
-    g[0, 3, 3] = 2        # patch (1,1) of image 0 becomes mixed 1/2
+    g[0, 3, 3] = 2  # patch (1,1) of image 0 becomes mixed 1/2
     g[0, 0:2, 6:8] = IGN  # patch (0,3) fully ignored
     g[1] = 2
-    g[1, 0, 0] = IGN      # patch (0,0) of image 1: 3 x class 2 + 1 ignore -> not pure, not 2-free
+    g[1, 0, 0] = IGN  # patch (0,0) of image 1: 3 x class 2 + 1 ignore -> not pure, not 2-free
     g[1, 6:8, 0:2] = 0
     return torch.from_numpy(g)
 
@@ -30,7 +37,7 @@ def _reference_sets(g, c, purity=1.0):
     pure, free = set(), set()
     b, h, w = g.shape
     for n, i, j in itertools.product(range(b), range(h // 2), range(w // 2)):
-        p = g[n, 2 * i:2 * i + 2, 2 * j:2 * j + 2].numpy().ravel()
+        p = g[n, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].numpy().ravel()
         flat = n * (h // 2) * (w // 2) + i * (w // 2) + j
         if (p == c).mean() >= purity:
             pure.add(flat)
@@ -113,7 +120,7 @@ def test_infonce_matches_loop():
                 if not (av[c, i] and pv[c, j]):
                     continue
                 pos = torch.exp(a[c, i] @ p[c, j] / 0.1)
-                neg = sum((torch.exp(a[c, i] @ n[c, k] / 0.1) for k in range(5) if nv[c, k]), torch.tensor(0.))
+                neg = sum((torch.exp(a[c, i] @ n[c, k] / 0.1) for k in range(5) if nv[c, k]), torch.tensor(0.0))
                 vals.append(-torch.log(pos / (pos + neg)))
         torch.testing.assert_close(out[c], torch.stack(vals).mean(), rtol=1e-4, atol=1e-5)
     assert out[1] == 0  # no negatives: -log(1)
@@ -192,10 +199,17 @@ def test_absent_class_does_not_change_the_loss():
     torch.testing.assert_close(l3, l4)
 
 
-@pytest.mark.parametrize('kw,key', [(dict(channels=0), 'channels'), (dict(purity=0.0), 'purity'),
-                                    (dict(purity=1.5), 'purity'), (dict(in_index=[0]), 'in_index'),
-                                    (dict(loss_type='ce'), 'loss_type'),
-                                    (dict(hidden_channels=0), 'hidden_channels')])
+@pytest.mark.parametrize(
+    'kw,key',
+    [
+        (dict(channels=0), 'channels'),
+        (dict(purity=0.0), 'purity'),
+        (dict(purity=1.5), 'purity'),
+        (dict(in_index=[0]), 'in_index'),
+        (dict(loss_type='ce'), 'loss_type'),
+        (dict(hidden_channels=0), 'hidden_channels'),
+    ],
+)
 def test_bad_config(kw, key):
     with pytest.raises(ValueError, match=key):
         _head(**kw)
@@ -204,8 +218,112 @@ def test_bad_config(kw, key):
 def test_projection_widths():
     """Linear(C_in, min(C_in, 512)) -> GELU -> Linear(hidden, channels) per stage, or the given hidden width."""
     from grass_mm.seg import PatchContrastHead
+
     head = PatchContrastHead(in_channels=[256, 2048], in_index=[0, 1], num_classes=3, channels=64)
     shapes = [(p[0].in_features, p[0].out_features, p[2].out_features) for p in head.projections]
     assert shapes == [(256, 256, 64), (2048, 512, 64)]
     head = PatchContrastHead(in_channels=[2048], in_index=[0], num_classes=3, hidden_channels=1024)
     assert head.projections[0][0].out_features == 1024 and head.projections[0][2].out_features == 128
+
+
+# ---------------------------------------------------------------- issue 12: ignore_index
+def test_in_range_ignore_index_selects_like_255():
+    g = _hand_gt()
+    conf = torch.rand(2, C, 4, 4)
+    frac, ign = patch_class_fractions(g, (4, 4), C, ignore_index=2)
+    sel = select_patches(frac, ign, conf, max_pos=64, max_neg=64)
+    frac_r, ign_r = patch_class_fractions(g.masked_fill(g == 2, IGN), (4, 4), C, IGN)
+    ref = select_patches(frac_r, ign_r, conf, max_pos=64, max_neg=64)
+    for k in ('hard_valid', 'easy_valid', 'neg_valid', 'num_pos', 'num_neg'):
+        assert torch.equal(sel[k], ref[k]), k
+    for c in range(C):
+        assert _sets(sel, c) == _sets(ref, c)
+    assert int(sel['num_pos'][2]) == 0  # the ignored class has no positive (so no anchor)
+    flat_ign = ign.reshape(-1)
+    for c in range(C):  # no negative made only of ignored pixels, no positive holding one
+        hard, easy, neg = _sets(sel, c)
+        assert all(flat_ign[i] < 1 for i in neg) and all(flat_ign[i] == 0 for i in hard | easy)
+
+
+# ---------------------------------------------------------------- issue 12: whole loss vs a loop
+def _blocky_gt(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    cells = torch.randint(0, C, (2, 1, 4, 4), generator=g).float()
+    gt = torch.nn.functional.interpolate(cells, size=(16, 16), mode='nearest').long()[:, 0]
+    gt[0, 5, 5] = (gt[0, 5, 5] + 1) % C  # mixed patches
+    gt[1, 8:12, 12:16] = IGN  # a fully ignored 4x4 patch
+    gt[1, 0, 0] = IGN
+    return gt
+
+
+def _loop_patch_loss(head, inputs, logits, gt, in_index, t, weight, loss_type, paired, hard_share=0.4):
+    total = []
+    for stage, i in enumerate(in_index):
+        f = inputs[i]
+        b, _, h, w = f.shape
+        s = gt.shape[-1] // h
+        prob = logits.softmax(1)
+        ps = logits.shape[-1] // h
+        pure, free, conf, vec = {}, {}, {}, {}
+        for n, y, x in itertools.product(range(b), range(h), range(w)):
+            k = (n, y, x)
+            patch = gt[n, y * s : (y + 1) * s, x * s : (x + 1) * s]
+            vec[k] = head.projections[stage](f[n, :, y, x])
+            vec[k] = vec[k] / vec[k].norm()
+            conf[k] = prob[n, :, y * ps : (y + 1) * ps, x * ps : (x + 1) * ps].mean(dim=(1, 2))
+            for c in range(C):
+                pure.setdefault(c, [])
+                free.setdefault(c, [])
+                if (patch == c).all():
+                    pure[c].append(k)
+                if not (patch == c).any() and (patch != IGN).any():
+                    free[c].append(k)
+        per_class = []
+        for c in range(C):
+            if len(pure[c]) < 2 or not free[c]:
+                continue
+            ranked = sorted(pure[c], key=lambda k: float(conf[k][c]))
+            n_hard = max(1, int(np.floor(hard_share * len(ranked))))
+            hard, easy = ranked[:n_hard], ranked[n_hard:][::-1]  # easy: most confident first
+            pairs = [(a, p) for ia, a in enumerate(hard) for ip, p in enumerate(easy) if not paired or ia == ip]
+            if loss_type == 'infonce':
+                vals = []
+                for a, p in pairs:
+                    pos = torch.exp(vec[a] @ vec[p] / t)
+                    neg = sum(torch.exp(vec[a] @ vec[q] / t) for q in free[c])
+                    vals.append(-torch.log(pos / (pos + neg)))
+                per_class.append(torch.stack(vals).mean())
+            else:
+                sim = lambda u, v: ((u @ v + 1) / 2).clamp(1e-6, 1 - 1e-6)  # noqa: E731
+                lp = torch.stack([-torch.log(sim(vec[a], vec[p])) for a, p in pairs]).mean()
+                ln = torch.stack([-torch.log(1 - sim(vec[a], vec[q])) for a in hard for q in free[c]]).mean()
+                per_class.append(lp + ln)
+        total.append(torch.stack(per_class).mean())
+    return weight * torch.stack(total).mean()
+
+
+@pytest.mark.parametrize('loss_type,pairing', [('infonce', 'all'), ('infonce', 'paired'), ('cl', 'paired')])
+def test_whole_loss_equals_a_loop_reference(loss_type, pairing):
+    torch.manual_seed(0)
+    # in_index swapped against the feature order: projection 0 must see stage 1 (16 ch, 4x4 patches)
+    head = PatchContrastHead(
+        in_channels=[16, 8],
+        in_index=[1, 0],
+        num_classes=C,
+        channels=6,
+        hidden_channels=5,
+        loss_type=loss_type,
+        pairing=pairing,
+        temperature=0.3,
+        loss_weight=0.7,
+        max_pos=500,
+        max_neg=500,
+    )
+    inputs = [torch.randn(2, 8, 8, 8), torch.randn(2, 16, 4, 4)]
+    gt = _blocky_gt()
+    logits = torch.randn(2, C, 16, 16)
+    out = head.loss(inputs, logits, gt[:, None])['loss_patch_contrast']
+    ref = _loop_patch_loss(head, inputs, logits, gt, [1, 0], 0.3, 0.7, loss_type, pairing == 'paired')
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    head.clip = float(out.detach() / 0.7) / 2  # the clamp acts on the unweighted total
+    torch.testing.assert_close(head.loss(inputs, logits, gt[:, None])['loss_patch_contrast'], out / 2)

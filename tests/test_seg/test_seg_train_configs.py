@@ -3,6 +3,7 @@
 The R50 / Swin-T configs are shrunk by cfg override (ResNet-18 with 16 base channels, a 1-block Swin) and
 trained for 2 iterations on 128x128 crops of ``../shared/data/mmseg_rs_tiles/potsdam`` (skipped when absent).
 """
+
 import glob
 import os.path as osp
 
@@ -14,8 +15,10 @@ from mmengine.registry import DefaultScope
 from _seg_tiny import build  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'patch_contrast', '*.py')) +
-                 glob.glob(osp.join(ROOT, 'configs', 'pixel_anchor', '*.py')))
+CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'patch_contrast', '*.py'))
+    + glob.glob(osp.join(ROOT, 'configs', 'pixel_anchor', '*.py'))
+)
 R18 = [16, 32, 64, 128]
 
 
@@ -54,8 +57,9 @@ def shrink(cfg):
         p.update(in_channels=[chans[i] for i in p.in_index], channels=16, max_pos=32, max_neg=32)
     if 'pixel_anchor_head' in m:
         a = m.pixel_anchor_head
-        a.update(in_channels=[chans[i] for i in a.in_index], decoder_channels=16, channels=16, max_samples=32,
-                 max_hard=32)
+        a.update(
+            in_channels=[chans[i] for i in a.in_index], decoder_channels=16, channels=16, max_samples=32, max_hard=32
+        )
     return cfg
 
 
@@ -65,22 +69,34 @@ def tiny_potsdam(cfg, root, work_dir):
         dict(type='LoadAnnotations', reduce_zero_label=True),
         dict(type='RandomResize', scale=(256, 256), ratio_range=(0.5, 1.0), keep_ratio=True),
         dict(type='RandomCrop', crop_size=(128, 128)),
-        dict(type='PackSegInputs')
+        dict(type='PackSegInputs'),
     ]
     pipe_test = [
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=(64, 64), keep_ratio=True),
         dict(type='LoadAnnotations', reduce_zero_label=True),
-        dict(type='PackSegInputs')
+        dict(type='PackSegInputs'),
     ]
-    data = dict(type='PotsdamDataset', data_root=osp.join(root, 'potsdam'), reduce_zero_label=True,
-                data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'))
-    cfg.train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                                sampler=dict(type='InfiniteSampler', shuffle=True),
-                                dataset=dict(**data, pipeline=pipe_train))
-    cfg.val_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
-                              sampler=dict(type='DefaultSampler', shuffle=False),
-                              dataset=dict(**data, pipeline=pipe_test))
+    data = dict(
+        type='PotsdamDataset',
+        data_root=osp.join(root, 'potsdam'),
+        reduce_zero_label=True,
+        data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'),
+    )
+    cfg.train_dataloader = dict(
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
+        sampler=dict(type='InfiniteSampler', shuffle=True),
+        dataset=dict(**data, pipeline=pipe_train),
+    )
+    cfg.val_dataloader = dict(
+        batch_size=1,
+        num_workers=0,
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(**data, pipeline=pipe_test),
+    )
     cfg.test_dataloader = cfg.val_dataloader
     cfg.model.data_preprocessor.size = (128, 128)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
@@ -103,6 +119,7 @@ FAMILIES = [
 @pytest.mark.parametrize('rel', FAMILIES)
 def test_train_and_evaluate_on_real_potsdam(rel, rs_tiles, tmp_path):
     from mmengine.runner import Runner
+
     cfg = tiny_potsdam(shrink(Config.fromfile(osp.join(ROOT, 'configs', rel))), rs_tiles, tmp_path)
     with DefaultScope.overwrite_default_scope('mmseg'):
         runner = Runner.from_cfg(cfg)
@@ -124,8 +141,58 @@ def test_train_and_evaluate_on_real_potsdam(rel, rs_tiles, tmp_path):
 
 def test_full_size_models_build():
     """The real (R50 / Swin-T) component channel lists agree with the backbones."""
-    for rel in ('pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_potsdam-512x512-80k.py',
-                'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_loveda_urban-512x512-80k.py',
-                'patch_contrast/upernet_swin-t_patch-contrast_potsdam-512x512-80k.py'):
+    for rel in (
+        'pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_potsdam-512x512-80k.py',
+        'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_loveda_urban-512x512-80k.py',
+        'patch_contrast/upernet_swin-t_patch-contrast_potsdam-512x512-80k.py',
+    ):
         model = build(Config.fromfile(osp.join(ROOT, 'configs', rel)).model)
         assert model.patch_contrast_head is not None
+
+
+CT_RECIPES = [
+    'patch_contrast/upernet_r50_patch-contrast-ct-recipe_potsdam-512x512-80k.py',
+    'patch_contrast/upernet_swin-t_patch-contrast-ct-recipe_potsdam-512x512-80k.py',
+]
+
+
+@pytest.mark.parametrize('rel', CT_RECIPES)
+def test_ct_recipe_is_the_official_code_setting(rel):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', rel))
+    p = cfg.model.patch_contrast_head
+    assert (p.pairing, p.loss_weight, p.clip, p.channels, p.hidden_channels) == ('paired', 1.0, 1.5, 128, 128)
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW' and cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.optim_wrapper.clip_grad.max_norm == 1.0 and 'momentum' not in cfg.optim_wrapper.optimizer
+    from mmseg.models.backbones import ResNet
+    from mmseg.registry import MODELS
+
+    with DefaultScope.overwrite_default_scope('mmseg'):  # the projections without building the backbone
+        head = MODELS.build(dict(p, num_classes=6))
+    widths = [(q[0].in_features, q[0].out_features, q[2].in_features, q[2].out_features) for q in head.projections]
+    assert widths == [(c, 128, 128, 128) for c in p.in_channels]
+    assert p.in_channels == ([1024, 2048] if cfg.model.backbone.type == ResNet.__name__ else [384, 768])
+
+
+def test_ct_recipe_trains_a_few_iterations():
+    """The R50 recipe, shrunk to R18, with its own optimizer wrapper (AdamW, clip 1.0), on synthetic batches."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+
+    from _seg_tiny import tiny_batch as _batch
+
+    cfg = shrink(Config.fromfile(osp.join(ROOT, 'configs', CT_RECIPES[0])))
+    cfg.model.data_preprocessor.size = (64, 64)
+    torch.manual_seed(0)
+    model = build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert type(wrapper.optimizer).__name__ == 'AdamW'
+    before = model.patch_contrast_head.projections[0][0].weight.detach().clone()
+    x, samples = _batch(b=2, size=64)
+    losses = []
+    for _ in range(3):
+        log = model.train_step(dict(inputs=list(x), data_samples=samples), wrapper)
+        losses.append(float(log['patch_contrast.loss_patch_contrast']))
+    assert all(0 < v <= 1.5 for v in losses), losses  # weight 1, clamped at 1.5
+    assert not torch.equal(before, model.patch_contrast_head.projections[0][0].weight)
+    assert wrapper.clip_grad_kwargs == dict(max_norm=1.0, norm_type=2)

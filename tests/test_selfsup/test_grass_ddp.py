@@ -1,4 +1,5 @@
 """GraSS GS steps under DistributedDataParallel, 2 CPU processes on gloo."""
+
 import os
 import socket
 
@@ -14,15 +15,19 @@ def _free_port():
 
 
 def _worker(rank, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE='2', LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE='2', LOCAL_RANK=str(rank)
+    )
     dist.init_process_group('gloo', rank=rank, world_size=2)
     torch.set_num_threads(1)
     import sys
+
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from mmengine.model import MMDistributedDataParallel
     from mmengine.optim import OptimWrapper
+
     from _grass_helpers import random_views, small_grass
+
     torch.manual_seed(0)  # same initial weights on both ranks
     model = small_grass()
     init = torch.cat([p.detach().flatten() for p in model.parameters()])

@@ -1,4 +1,5 @@
 """`tools/dist_train.sh` with 2 CPU processes (gloo) runs GraSS warm-up and gradient-guided steps."""
+
 import glob
 import math
 import os.path as osp

@@ -1,4 +1,5 @@
 """GraSS checkpoint -> UPerNet / FCN fine-tuning configs: zero missing/unexpected keys, runs."""
+
 import copy
 import os.path as osp
 
@@ -19,18 +20,19 @@ FT = osp.join(REPO, 'configs/finetune/{}_r50_grass-pretrain{}_40k_potsdam.py')
 def grass_ckpt(tmp_path_factory):
     """A GraSS ResNet-50 pretraining checkpoint built from the paper config (random weights)."""
     from mmpretrain.registry import MODELS
+
     cfg = Config.fromfile(GRASS_CFG)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     path = str(tmp_path_factory.mktemp('grass') / 'grass_r50.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-    return path, {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-                  if k.startswith('backbone.')}
+    return path, {k[len('backbone.') :]: v for k, v in model.state_dict().items() if k.startswith('backbone.')}
 
 
 @pytest.mark.parametrize('head', ['upernet', 'fcn'])
 def test_checkpoint_loads_with_zero_missing_and_unexpected_keys(grass_ckpt, head):
     from mmseg.registry import MODELS
+
     path, backbone_sd = grass_ckpt
     cfg = Config.fromfile(FT.format(head, ''))
     cfg.model.backbone.init_cfg.checkpoint = path
@@ -53,17 +55,23 @@ def _tiny_run_cfg(cfg_path, ckpt, rs_tiles, work_dir):
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations', reduce_zero_label=True),
         dict(type='RandomCrop', crop_size=(64, 64)),
-        dict(type='PackSegInputs')]
+        dict(type='PackSegInputs'),
+    ]
     cfg.train_dataloader = dict(
-        batch_size=2, num_workers=0, persistent_workers=False,
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
         sampler=dict(type='InfiniteSampler', shuffle=True),
-        dataset=dict(type='PotsdamDataset', data_root=osp.join(rs_tiles, 'potsdam'),
-                     data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'),
-                     pipeline=pipeline))
+        dataset=dict(
+            type='PotsdamDataset',
+            data_root=osp.join(rs_tiles, 'potsdam'),
+            data_prefix=dict(img_path='img_dir', seg_map_path='ann_dir'),
+            pipeline=pipeline,
+        ),
+    )
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1, val_interval=1000)
     cfg.param_scheduler = []
-    for k in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
-              'test_evaluator'):
+    for k in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[k] = None
     cfg.default_hooks.checkpoint.interval = 1000
     cfg.default_hooks.logger.interval = 1
@@ -75,6 +83,7 @@ def _tiny_run_cfg(cfg_path, ckpt, rs_tiles, work_dir):
 @pytest.mark.parametrize('head', ['upernet', 'fcn'])
 def test_frozen_variant_freezes_the_pretrained_backbone(grass_ckpt, head):
     from mmseg.registry import MODELS
+
     path, backbone_sd = grass_ckpt
     cfg = Config.fromfile(FT.format(head, '-frozen'))
     cfg.model.backbone.init_cfg.checkpoint = path
@@ -83,11 +92,9 @@ def test_frozen_variant_freezes_the_pretrained_backbone(grass_ckpt, head):
     seg.init_weights()
     seg.train()
     assert not any(p.requires_grad for p in seg.backbone.parameters())
-    assert not any(m.training for m in seg.backbone.modules()
-                   if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    assert not any(m.training for m in seg.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     assert all(p.requires_grad for p in seg.decode_head.parameters())
-    assert torch.equal(seg.backbone.state_dict()['layer4.2.conv3.weight'],
-                       backbone_sd['layer4.2.conv3.weight'])
+    assert torch.equal(seg.backbone.state_dict()['layer4.2.conv3.weight'], backbone_sd['layer4.2.conv3.weight'])
 
 
 @pytest.mark.parametrize('head,frozen', [('fcn', '')])
@@ -105,5 +112,4 @@ def test_finetuning_runs_from_the_checkpoint(grass_ckpt, rs_tiles, tmp_path, hea
     else:  # loaded, then fine-tuned
         assert not layer4_same
     head_after = runner.model.decode_head.state_dict()
-    assert any(not torch.equal(head_after[k], v) for k, v in head_before.items()
-               if v.dtype.is_floating_point)
+    assert any(not torch.equal(head_after[k], v) for k, v in head_before.items() if v.dtype.is_floating_point)

@@ -1,5 +1,5 @@
 """GraSS training: build-time/first-step errors, GS step, stage switch and resume, real tiles."""
-import copy
+
 import glob
 import os.path as osp
 
@@ -57,6 +57,7 @@ def test_gs_step_gradients_equal_plain_loss_on_crops_and_update_params():
     model.train()
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     from mmengine.optim import OptimWrapper
+
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     model.zero_grad(set_to_none=True)
     log = model.train_step(dict(inputs=[v * 255 for v in inputs], data_samples=None), optim)
@@ -79,8 +80,10 @@ class _GraSSRandomViews(BaseDataset):
 
     def prepare_data(self, idx):
         g = torch.Generator().manual_seed(idx)
-        return dict(inputs=[(torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8)
-                            for _ in range(2)], data_samples=DataSample())
+        return dict(
+            inputs=[(torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8) for _ in range(2)],
+            data_samples=DataSample(),
+        )
 
 
 @HOOKS.register_module(force=True)
@@ -93,24 +96,34 @@ class _RecordGS(Hook):
 
 
 def _cfg(tmp_path, train_cfg, hook, resume=False, load_from=None):
-    return Config(dict(
-        default_scope='mmpretrain',
-        custom_imports=dict(imports=['grass_mm'], allow_failed_imports=False),
-        model=small_grass_cfg(),
-        work_dir=str(tmp_path),
-        train_dataloader=dict(batch_size=4, num_workers=0,
-                              sampler=dict(type='DefaultSampler', shuffle=False),
-                              collate_fn=dict(type='default_collate'),
-                              dataset=dict(type='_GraSSRandomViews')),
-        train_cfg=train_cfg,
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-        default_hooks=dict(checkpoint=dict(
-            type='CheckpointHook', interval=1,
-            by_epoch=train_cfg.get('type') != 'IterBasedTrainLoop'),
-                           logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[hook, dict(type='_RecordGS'), dict(type='PlainCheckpointHook')],
-        resume=resume, load_from=load_from,
-        log_level='WARNING', randomness=dict(seed=0)))
+    return Config(
+        dict(
+            default_scope='mmpretrain',
+            custom_imports=dict(imports=['grass_mm'], allow_failed_imports=False),
+            model=small_grass_cfg(),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(
+                batch_size=4,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='default_collate'),
+                dataset=dict(type='_GraSSRandomViews'),
+            ),
+            train_cfg=train_cfg,
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+            default_hooks=dict(
+                checkpoint=dict(
+                    type='CheckpointHook', interval=1, by_epoch=train_cfg.get('type') != 'IterBasedTrainLoop'
+                ),
+                logger=dict(type='LoggerHook', interval=1),
+            ),
+            custom_hooks=[hook, dict(type='_RecordGS'), dict(type='PlainCheckpointHook')],
+            resume=resume,
+            load_from=load_from,
+            log_level='WARNING',
+            randomness=dict(seed=0),
+        )
+    )
 
 
 def test_switch_by_iters_and_resume(tmp_path):
@@ -121,8 +134,7 @@ def test_switch_by_iters_and_resume(tmp_path):
     assert [r[2] for r in _RecordGS.records] == [False, False, True]
     # resume from iter 3 in a fresh model (gs_enabled=False at build): continues in GS
     _RecordGS.records.clear()
-    runner = Runner.from_cfg(_cfg(tmp_path, dict(type='IterBasedTrainLoop', max_iters=4), hook,
-                                  resume=True))
+    runner = Runner.from_cfg(_cfg(tmp_path, dict(type='IterBasedTrainLoop', max_iters=4), hook, resume=True))
     assert runner.model.gs_enabled is False
     runner.train()
     assert _RecordGS.records == [(0, 3, True)]
@@ -142,6 +154,7 @@ def test_switch_by_epochs_and_resume_in_warmup(tmp_path):
 
 def test_hook_needs_one_warmup_value():
     from grass_mm.selfsup import GraSSWarmupHook
+
     with pytest.raises(ValueError, match='warmup_epochs'):
         GraSSWarmupHook()
     with pytest.raises(ValueError, match='warmup_iters=-1'):
@@ -151,6 +164,7 @@ def test_hook_needs_one_warmup_value():
 # ------------------------------------------------------------------ real tiles
 def _tile_views(rs_tiles, n=4, size=64, seed=0):
     from PIL import Image
+
     paths = sorted(glob.glob(osp.join(rs_tiles, '*', 'img_dir', '**', '*.png'), recursive=True))
     if len(paths) < 2:
         pytest.skip(f'fewer than 2 tiles under {rs_tiles}')
@@ -162,7 +176,7 @@ def _tile_views(rs_tiles, n=4, size=64, seed=0):
         for v in range(2):
             s = int(rng.integers(min(h, w) // 3, min(h, w) // 2))
             y, x = rng.integers(0, h - s), rng.integers(0, w - s)
-            t = torch.from_numpy(img[y:y + s, x:x + s].copy()).permute(2, 0, 1)[None].float()
+            t = torch.from_numpy(img[y : y + s, x : x + s].copy()).permute(2, 0, 1)[None].float()
             t = torch.nn.functional.interpolate(t, size=(size, size), mode='bilinear')
             views[v].append((t[0] - 128) / 64)
     return [torch.stack(v) for v in views]

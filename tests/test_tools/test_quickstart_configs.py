@@ -1,4 +1,5 @@
 """The configs tools/quickstart.py runs: pretraining backbones load into every fine-tuning model."""
+
 import importlib.util
 import os.path as osp
 
@@ -20,6 +21,7 @@ def _quickstart():
 
 def _build(cfg, scope):
     from mmengine.registry import DefaultScope
+
     if scope == 'mmseg':
         from mmseg.registry import MODELS
         from mmseg.utils import register_all_modules
@@ -38,12 +40,12 @@ def test_pretrained_backbone_loads_into_finetune_model(depth, decoder, tmp_path)
     args = qs.parse_args(['--depth', str(depth), '--decoder', decoder, '--size', '64', '--view-size', '32'])
     train = dict(dataset=dict(data_root=str(tmp_path), data_prefix=dict(img_path='img_dir/train')))
     data = dict(name='VTS', seg=dict(train_dataloader=train), num_classes=3, crop=(64, 64))
-    grass = _build(qs.pretrain_config('GraSS', args, data), 'mmpretrain')
+    grass = _build(qs.pretrain_config('GraSS', args, data, 0), 'mmpretrain')
     assert type(grass).__name__ == 'GraSS' and grass.backbone.depth == depth
     ckpt = str(tmp_path / 'grass.pth')
     torch.save(dict(state_dict=grass.state_dict(), meta=dict()), ckpt)
     cfg = qs.finetune_config('GraSS', args, data, ckpt)
-    assert cfg.grass_mm_meta == dict(method='GraSS', dataset='VTS')
+    assert cfg.grass_mm_meta == dict(method='GraSS', dataset='VTS', protocol='full', fraction=1.0, seed=0)
     seg = _build(cfg, 'mmseg')
     seg.init_weights()  # loads the checkpoint's backbone.* through init_cfg
     for k, v in grass.backbone.state_dict().items():

@@ -1,5 +1,6 @@
 """Every command README.md gives names a script and configs that exist, uses only flags the
 script accepts, and the script is run by some test or by .ci/run."""
+
 import functools
 import glob
 import os.path as osp
@@ -43,8 +44,14 @@ def help_text(script):
 
 def test_readme_has_the_main_commands():
     scripts = {script_of(c)[0] for c in COMMANDS}
-    for s in ('tools/install.sh', 'tools/quickstart.py', 'tools/train.py', 'tools/test.py',
-              'tools/dist_train.sh', 'tools/analysis/benchmark_table.py'):
+    for s in (
+        'tools/install.sh',
+        'tools/quickstart.py',
+        'tools/train.py',
+        'tools/test.py',
+        'tools/dist_train.sh',
+        'tools/analysis/benchmark_table.py',
+    ):
         assert s in scripts, s
     with open(osp.join(REPO_ROOT, '.ci', 'run')) as f:
         ci = f.read()
@@ -69,6 +76,7 @@ def test_readme_command(cmd):
     callers = glob.glob(osp.join(REPO_ROOT, 'tests', '**', '*.py'), recursive=True)
     callers.append(osp.join(REPO_ROOT, '.ci', 'run'))
     me = osp.abspath(__file__)
-    used = any(script in open(p).read() or osp.basename(script) in open(p).read()
-               for p in callers if osp.abspath(p) != me)
+    used = any(
+        script in open(p).read() or osp.basename(script) in open(p).read() for p in callers if osp.abspath(p) != me
+    )
     assert used, f'no test runs {script} (README: {cmd})'

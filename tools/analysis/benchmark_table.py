@@ -11,6 +11,7 @@ config dumped in the work dir (``grass_mm_meta``, else the pretraining run named
 ``model.backbone.init_cfg.checkpoint`` or ``random-init``, and the training dataset's type).
 Runs with the same method and dataset are averaged (``n=`` in the table).
 """
+
 import argparse
 import sys
 
@@ -19,10 +20,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('runs', nargs='+', metavar='WORK_DIR', help='DIR, METHOD=DIR or METHOD@DATASET=DIR')
     p.add_argument('--out', help='output prefix: writes PREFIX.md and PREFIX.csv')
-    p.add_argument('--baselines', nargs='*',
-                   help='methods to compute gains against (default: every method not named GraSS*)')
+    p.add_argument(
+        '--baselines', nargs='*', help='methods to compute gains against (default: every method not named GraSS*)'
+    )
     args = p.parse_args(argv)
     from grass_mm.analysis import ResultsNotFoundError, benchmark_table
+
     try:
         md = benchmark_table(args.runs, args.out, args.baselines)
     except (ResultsNotFoundError, ValueError) as err:

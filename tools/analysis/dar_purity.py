@@ -14,6 +14,7 @@ Purity = (pixels of the most frequent class) / (labelled pixels); ignore labels 
     python tools/analysis/dar_purity.py CONFIG [--checkpoint CKPT] --dubai ../shared/data/dubai_aerial
     python tools/analysis/dar_purity.py CONFIG --img-dir D/img_dir --ann-dir D/ann_dir [--reduce-zero-label]
 """
+
 import argparse
 import glob
 import os.path as osp
@@ -80,8 +81,9 @@ def main():
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
-    import grass_mm  # noqa: F401
     from torchvision.transforms import RandomResizedCrop
+
+    import grass_mm  # noqa: F401
 
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(args.config)
@@ -101,8 +103,7 @@ def main():
         imgs = sorted(glob.glob(osp.join(args.img_dir, '*.*')))
         if not imgs:
             raise FileNotFoundError(f'no images in --img-dir {args.img_dir}')
-        pairs = [(i, osp.join(args.ann_dir, osp.splitext(osp.basename(i))[0] + '.png'))
-                 for i in imgs]
+        pairs = [(i, osp.join(args.ann_dir, osp.splitext(osp.basename(i))[0] + '.png')) for i in imgs]
 
         def read_mask(path):
             m = np.asarray(Image.open(path)).astype(np.int64)
@@ -119,20 +120,27 @@ def main():
         lab = torch.from_numpy(read_mask(mask_path).astype(np.int64))[None].float()
         for _ in range(args.views):
             i, j, h, w = rrc.get_params(img, rrc.scale, rrc.ratio)
-            views.append(torch.nn.functional.interpolate(
-                img[None, :, i:i + h, j:j + w], size=(args.size, args.size), mode='bilinear',
-                align_corners=False)[0])
-            labels.append(torch.nn.functional.interpolate(
-                lab[None, :, i:i + h, j:j + w], size=(args.size, args.size),
-                mode='nearest')[0, 0].long())
+            views.append(
+                torch.nn.functional.interpolate(
+                    img[None, :, i : i + h, j : j + w],
+                    size=(args.size, args.size),
+                    mode='bilinear',
+                    align_corners=False,
+                )[0]
+            )
+            labels.append(
+                torch.nn.functional.interpolate(
+                    lab[None, :, i : i + h, j : j + w], size=(args.size, args.size), mode='nearest'
+                )[0, 0].long()
+            )
     views = (torch.stack(views) - mean) / std
     labels = torch.stack(labels)
     n = len(views) - len(views) % 2
     res = {k: [] for k in ('dar', 'random', 'view')}
     g = torch.Generator().manual_seed(args.seed)
     for s in range(0, n, args.batch):
-        v, lab = views[s:s + args.batch], labels[s:s + args.batch]
-        v, lab = v[:len(v) - len(v) % 2], lab[:len(lab) - len(lab) % 2]
+        v, lab = views[s : s + args.batch], labels[s : s + args.batch]
+        v, lab = v[: len(v) - len(v) % 2], lab[: len(lab) - len(lab) % 2]
         if len(v) < 4:
             continue
         _, _, boxes = model.guided_crops(v, return_maps=True)
@@ -145,8 +153,10 @@ def main():
         res['view'].append(purity(lab))
     out = {k: torch.cat(v) for k, v in res.items()}
     ok = ~(out['dar'].isnan() | out['random'].isnan() | out['view'].isnan())
-    print(f'{int(ok.sum())} views from {len(pairs)} images, {args.size}px, '
-          f'checkpoint={args.checkpoint or "none (random init)"}')
+    print(
+        f'{int(ok.sum())} views from {len(pairs)} images, {args.size}px, '
+        f'checkpoint={args.checkpoint or "none (random init)"}'
+    )
     for k in ('dar', 'random', 'view'):
         print(f'mean dominant-class fraction  {k:7s} {out[k][ok].mean():.4f}')
 

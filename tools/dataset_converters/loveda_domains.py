@@ -5,6 +5,7 @@ Example::
 
     python tools/dataset_converters/loveda_domains.py /path/to/LoveDA -o data/loveDA_domains
 """
+
 import argparse
 import sys
 
@@ -16,15 +17,15 @@ def parse_args(argv=None):
     p.add_argument('src', help='folder with Train.zip/Val.zip[/Test.zip] or Train/Val[/Test] folders')
     p.add_argument('-o', '--out-dir', default='data/loveDA_domains', help='output root')
     p.add_argument('--overwrite', action='store_true', help='replace an existing output')
-    p.add_argument('--skip-missing', action='store_true',
-                   help='skip images without mask (and the reverse) with a warning')
+    p.add_argument(
+        '--skip-missing', action='store_true', help='skip images without mask (and the reverse) with a warning'
+    )
     return p.parse_args(argv)
 
 
 def main(argv=None):
     a = parse_args(argv)
-    stats = convert_loveda_domains(a.src, a.out_dir, a.overwrite,
-                                   'skip' if a.skip_missing else 'error')
+    stats = convert_loveda_domains(a.src, a.out_dir, a.overwrite, 'skip' if a.skip_missing else 'error')
     print(f'\nwrote {a.out_dir}: ' + ', '.join(f'{d}/{s}: {n}' for (d, s), n in sorted(stats.items())))
 
 

@@ -5,6 +5,7 @@ Example::
 
     python tools/dataset_converters/vts.py -o data/vts --num-train 1000 --num-val 100 --r-img 0.5
 """
+
 import argparse
 import sys
 

@@ -6,6 +6,7 @@ Example::
 
     python tools/dataset_converters/xbd.py /path/to/xBD -o data/xbd_mmseg --task building
 """
+
 import argparse
 import json
 import sys
@@ -20,15 +21,13 @@ def parse_args(argv=None):
     p.add_argument('--task', choices=['building', 'damage'], default='building')
     p.add_argument('--splits', nargs='+', default=None, help='splits (default: all found)')
     p.add_argument('--overwrite', action='store_true', help='replace an existing output')
-    p.add_argument('--skip-missing', action='store_true',
-                   help='skip images without pre/post twin with a warning')
+    p.add_argument('--skip-missing', action='store_true', help='skip images without pre/post twin with a warning')
     return p.parse_args(argv)
 
 
 def main(argv=None):
     a = parse_args(argv)
-    stats = convert_xbd(a.src, a.out_dir, a.task, a.splits, a.overwrite,
-                        'skip' if a.skip_missing else 'error')
+    stats = convert_xbd(a.src, a.out_dir, a.task, a.splits, a.overwrite, 'skip' if a.skip_missing else 'error')
     print(f'\nwrote {a.out_dir}:\n{json.dumps(stats, indent=1)}')
 
 

@@ -12,13 +12,20 @@ def _split(split, pipeline):
     return dict(
         type='ConcatDataset',
         datasets=[
-            dict(type='LoveDAUrbanDataset', data_root=urban_root,
-                 data_prefix=dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'),
-                 pipeline=pipeline),
-            dict(type='LoveDARuralDataset', data_root=rural_root,
-                 data_prefix=dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'),
-                 pipeline=pipeline),
-        ])
+            dict(
+                type='LoveDAUrbanDataset',
+                data_root=urban_root,
+                data_prefix=dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'),
+                pipeline=pipeline,
+            ),
+            dict(
+                type='LoveDARuralDataset',
+                data_root=rural_root,
+                data_prefix=dict(img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}'),
+                pipeline=pipeline,
+            ),
+        ],
+    )
 
 
 train_dataloader = dict(dataset=dict(_delete_=True, **_split('train', {{_base_.train_pipeline}})))

@@ -10,11 +10,16 @@ train_pipeline = [
     dict(type='LoadImagePair'),
     # co-registered pairs: same crop/flip for both views (dense methods); global methods
     # (SimCLR, MoCo v2) may set shared_geometry=False.
-    dict(type='PairedViews', geometric={{_base_.geometric_pipeline}},
-         photometric={{_base_.photometric_pipeline}}, pair_prob=1.0, shared_geometry=True),
-    dict(type='PackInputs')
+    dict(
+        type='PairedViews',
+        geometric={{_base_.geometric_pipeline}},
+        photometric={{_base_.photometric_pipeline}},
+        pair_prob=1.0,
+        shared_geometry=True,
+    ),
+    dict(type='PackInputs'),
 ]
 train_dataloader = dict(
     num_workers=2,
-    dataset=dict(_delete_=True, type=dataset_type, num_samples=10000, seed=0, r_img=0.5,
-                 pipeline=train_pipeline))
+    dataset=dict(_delete_=True, type=dataset_type, num_samples=10000, seed=0, r_img=0.5, pipeline=train_pipeline),
+)

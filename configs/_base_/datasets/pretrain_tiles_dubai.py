@@ -4,6 +4,5 @@
 _base_ = ['./pretrain_tiles_potsdam.py']
 data_root = '../shared/data/dubai_aerial'
 train_dataloader = dict(
-    num_workers=2,
-    dataset=dict(data_root=data_root, data_prefix='', include='*/images/*',
-                 tile_size=512, stride=384))
+    num_workers=2, dataset=dict(data_root=data_root, data_prefix='', include='*/images/*', tile_size=512, stride=384)
+)

@@ -4,5 +4,5 @@
 _base_ = ['./pretrain_tiles_potsdam.py']
 data_root = 'data/loveDA_domains/urban'
 train_dataloader = dict(
-    dataset=dict(data_root=data_root, data_prefix=['img_dir/train', 'img_dir/test'],
-                 tile_size=512, stride=512))
+    dataset=dict(data_root=data_root, data_prefix=['img_dir/train', 'img_dir/test'], tile_size=512, stride=512)
+)

@@ -7,10 +7,8 @@ dataset_type = 'RSTileDataset'
 data_root = 'data/potsdam'
 crop_size = 224
 data_preprocessor = dict(
-    type='SelfSupDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True)
+    type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True
+)
 geometric_pipeline = [
     dict(type='RandomResizedCrop', scale=crop_size, crop_ratio_range=(0.2, 1.0), backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
@@ -21,7 +19,8 @@ photometric_pipeline = [
         type='RandomApply',
         # hue jitter works under numpy >= 2 thanks to grass_mm.runtime.compat (mmcv 2.1 fix)
         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
-        prob=0.8),
+        prob=0.8,
+    ),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
 ]
@@ -29,7 +28,7 @@ view_pipeline = geometric_pipeline + photometric_pipeline
 train_pipeline = [
     dict(type='LoadRSTile'),
     dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-    dict(type='PackInputs')
+    dict(type='PackInputs'),
 ]
 train_dataloader = dict(
     batch_size=32,
@@ -43,4 +42,6 @@ train_dataloader = dict(
         data_prefix='img_dir/train',
         tile_size=512,
         stride=512,
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)

@@ -9,7 +9,8 @@ view_pipeline = [
     dict(
         type='RandomApply',
         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
-        prob=0.8),
+        prob=0.8,
+    ),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
 ]
 train_dataloader = dict(
@@ -24,5 +25,7 @@ train_dataloader = dict(
         pipeline=[
             dict(type='LoadRSTile'),
             dict(type='MultiView', num_views=2, transforms=[view_pipeline]),
-            dict(type='PackInputs')
-        ]))
+            dict(type='PackInputs'),
+        ],
+    ),
+)

@@ -7,35 +7,22 @@ dataset_type = 'VTSSegDataset'
 data_root = ''
 crop_size = (256, 256)
 num_classes = 2
-train_pipeline = [
-    dict(type='LoadImageFromNDArray'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromNDArray'),
-    dict(type='PackSegInputs')
-]
+train_pipeline = [dict(type='LoadImageFromNDArray'), dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]
+test_pipeline = [dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        num_samples=2000,
-        seed=0,
-        pipeline=train_pipeline))
+    dataset=dict(type=dataset_type, num_samples=2000, seed=0, pipeline=train_pipeline),
+)
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        num_samples=200,
-        seed=1,
-        pipeline=test_pipeline))
+    dataset=dict(type=dataset_type, num_samples=200, seed=1, pipeline=test_pipeline),
+)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

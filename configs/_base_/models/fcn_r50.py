@@ -8,7 +8,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=(512, 512))  # = crop_size of the dataset; method configs override it
+    size=(512, 512),
+)  # = crop_size of the dataset; method configs override it
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -25,7 +26,8 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True,
-        init_cfg=None),
+        init_cfg=None,
+    ),
     decode_head=dict(
         type='FCNHead',
         in_channels=2048,
@@ -37,7 +39,8 @@ model = dict(
         num_classes=6,  # override per dataset
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    ),
     auxiliary_head=dict(
         type='FCNHead',
         in_channels=1024,
@@ -49,6 +52,8 @@ model = dict(
         num_classes=6,  # override per dataset
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4),
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

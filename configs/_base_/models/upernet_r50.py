@@ -11,7 +11,8 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
-    size=(512, 512))  # = crop_size of the dataset; method configs override it
+    size=(512, 512),
+)  # = crop_size of the dataset; method configs override it
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
@@ -28,7 +29,8 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True,
-        init_cfg=None),
+        init_cfg=None,
+    ),
     decode_head=dict(
         type='UPerHead',
         in_channels=[256, 512, 1024, 2048],
@@ -39,7 +41,8 @@ model = dict(
         num_classes=6,  # override per dataset
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    ),
     auxiliary_head=dict(
         type='FCNHead',
         in_channels=1024,
@@ -51,6 +54,8 @@ model = dict(
         num_classes=6,  # override per dataset
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4),
+    ),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    test_cfg=dict(mode='whole'),
+)

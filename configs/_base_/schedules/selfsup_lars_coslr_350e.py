@@ -11,12 +11,14 @@ optim_wrapper = dict(
             'bias': dict(decay_mult=0, lars_exclude=True),
             # bn layer in ResNet block downsample module
             'downsample.1': dict(decay_mult=0, lars_exclude=True),
-        }))
+        }
+    ),
+)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=340, eta_min=0., by_epoch=True, begin=10, end=350,
-         convert_to_iter_based=True),
+    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10, convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR', T_max=340, eta_min=0.0, by_epoch=True, begin=10, end=350, convert_to_iter_based=True
+    ),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=350)
 auto_scale_lr = dict(base_batch_size=256)

@@ -1,4 +1,5 @@
 # MoCo v2 ResNet-50 (mmpretrain's model settings), with the paper's views.
+# Backbone BN as in mmpretrain's own config for this method (the negatives come from a queue).
 _base_ = ['./paper_views.py']
 model = dict(
     type='MoCo',
@@ -6,6 +7,6 @@ model = dict(
     feat_dim=128,
     momentum=0.001,
     backbone=dict(type='ResNet', depth=50, norm_cfg=dict(type='BN'), zero_init_residual=False),
-    neck=dict(type='MoCoV2Neck', in_channels=2048, hid_channels=2048, out_channels=128,
-              with_avg_pool=True),
-    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2))
+    neck=dict(type='MoCoV2Neck', in_channels=2048, hid_channels=2048, out_channels=128, with_avg_pool=True),
+    head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+)

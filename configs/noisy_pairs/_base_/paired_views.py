@@ -10,9 +10,11 @@ pair_geometric = [
     dict(type='RandomFlip', prob=0.5, direction='vertical'),
 ]
 pair_photometric = [
-    dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
-         prob=0.8),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)],
+        prob=0.8,
+    ),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True, channel_weights=(0.114, 0.587, 0.2989)),
     dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf', prob=0.5),
 ]
@@ -20,14 +22,24 @@ pair_photometric = [
 # pixel (u, v) of view 1 and of view 2 show the same ground point
 shared_pair_pipeline = [
     dict(type='LoadImagePair'),
-    dict(type='PairedViews', geometric=pair_geometric, photometric=pair_photometric,
-         pair_prob=pair_prob, shared_geometry=True),
+    dict(
+        type='PairedViews',
+        geometric=pair_geometric,
+        photometric=pair_photometric,
+        pair_prob=pair_prob,
+        shared_geometry=True,
+    ),
     dict(type='PackInputs'),
 ]
 # global methods (MoCo v2): independent geometry per view
 independent_pair_pipeline = [
     dict(type='LoadImagePair'),
-    dict(type='PairedViews', geometric=pair_geometric, photometric=pair_photometric,
-         pair_prob=pair_prob, shared_geometry=False),
+    dict(
+        type='PairedViews',
+        geometric=pair_geometric,
+        photometric=pair_photometric,
+        pair_prob=pair_prob,
+        shared_geometry=False,
+    ),
     dict(type='PackInputs'),
 ]

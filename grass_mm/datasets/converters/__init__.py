@@ -5,11 +5,11 @@ only when the whole conversion succeeded, so a failure never leaves partial outp
 refuses an existing output unless ``overwrite=True`` and never writes into, moves or
 deletes its input.
 """
+
 from .common import staged_output
 from .dubai_aerial import convert_dubai_aerial
 from .loveda_domains import convert_loveda_domains
 from .vts import write_vts
 from .xbd import convert_xbd
 
-__all__ = ['staged_output', 'convert_dubai_aerial', 'convert_loveda_domains', 'write_vts',
-           'convert_xbd']
+__all__ = ['staged_output', 'convert_dubai_aerial', 'convert_loveda_domains', 'write_vts', 'convert_xbd']

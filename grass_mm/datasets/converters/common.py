@@ -94,13 +94,14 @@ def pair_by_stem(img_paths, mask_paths, on_missing: str = 'error', what: str = '
         if no_img:
             raise FileNotFoundError(f'mask {no_img[0]} has no image ({len(no_img)} in {what})')
     elif no_mask or no_img:
-        warnings.warn(f'skipped {len(no_mask)} image(s) without mask and {len(no_img)} '
-                      f'mask(s) without image in {what}')
+        warnings.warn(
+            f'skipped {len(no_mask)} image(s) without mask and {len(no_img)} mask(s) without image in {what}',
+            stacklevel=2,
+        )
     return [(imgs[k], masks[k]) for k in sorted(imgs.keys() & masks.keys())]
 
 
 def list_files(folder: str, suffixes) -> list:
     if not osp.isdir(folder):
         raise FileNotFoundError(f'folder not found: {folder}')
-    return sorted(osp.join(folder, f) for f in os.listdir(folder)
-                  if f.lower().endswith(tuple(suffixes)))
+    return sorted(osp.join(folder, f) for f in os.listdir(folder) if f.lower().endswith(tuple(suffixes)))

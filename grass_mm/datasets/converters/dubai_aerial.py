@@ -7,6 +7,7 @@ Input: ``{src}/tile_N/images/image_part_00K.jpg`` + ``{src}/tile_N/masks/image_p
     {out}/ann_dir/{train,val}/tile_N_image_part_00K.png   (uint8 index, 255 = ignore)
     {out}/class_counts.json                               (pixels per class and split)
 """
+
 import json
 import os
 import os.path as osp
@@ -22,9 +23,15 @@ from ..dubai import DUBAI_CLASSES, colour_mask_to_index
 from .common import list_files, pair_by_stem, read_mask, staged_output, verify_image
 
 
-def convert_dubai_aerial(src: str, out_dir: str, val_tiles: Sequence[str] = ('tile_6', ),
-                         overwrite: bool = False, on_missing: str = 'error',
-                         unknown_colours: str = 'error', progress: bool = True) -> dict:
+def convert_dubai_aerial(
+    src: str,
+    out_dir: str,
+    val_tiles: Sequence[str] = ('tile_6',),
+    overwrite: bool = False,
+    on_missing: str = 'error',
+    unknown_colours: str = 'error',
+    progress: bool = True,
+) -> dict:
     """Convert; returns ``{'train': counts, 'val': counts}`` with per-class pixel counts
     (``len(DUBAI_CLASSES)`` classes, then the ignore count under key ``'ignore'``).
 
@@ -42,9 +49,12 @@ def convert_dubai_aerial(src: str, out_dir: str, val_tiles: Sequence[str] = ('ti
         raise ValueError(f'val tile(s) {sorted(unknown_tiles)} not found in {src}')
     jobs = []
     for tile in tiles:
-        pairs = pair_by_stem(list_files(osp.join(src, tile, 'images'), ('.jpg', '.jpeg', '.png')),
-                             list_files(osp.join(src, tile, 'masks'), ('.png', )),
-                             on_missing, what=osp.join(src, tile))
+        pairs = pair_by_stem(
+            list_files(osp.join(src, tile, 'images'), ('.jpg', '.jpeg', '.png')),
+            list_files(osp.join(src, tile, 'masks'), ('.png',)),
+            on_missing,
+            what=osp.join(src, tile),
+        )
         split = 'val' if tile in val_tiles else 'train'
         jobs += [(tile, split, i, m) for i, m in pairs]
     if not jobs:
@@ -61,25 +71,22 @@ def convert_dubai_aerial(src: str, out_dir: str, val_tiles: Sequence[str] = ('ti
             hw = verify_image(img_path)
             colour = read_mask(mask_path, 'RGB')
             if colour.shape[:2] != hw:
-                raise ValueError(f'mask {mask_path} is {colour.shape[:2]} but image '
-                                 f'{img_path} is {hw}')
+                raise ValueError(f'mask {mask_path} is {colour.shape[:2]} but image {img_path} is {hw}')
             try:
                 index, unk = colour_mask_to_index(colour, unknown=unknown_colours)
             except ValueError as e:
                 raise ValueError(f'{mask_path}: {e}') from e
             n_unknown += unk
             stem = f'{tile}_{osp.splitext(osp.basename(img_path))[0]}'
-            shutil.copyfile(img_path, osp.join(stage, 'img_dir', split,
-                                               stem + osp.splitext(img_path)[1].lower()))
+            shutil.copyfile(img_path, osp.join(stage, 'img_dir', split, stem + osp.splitext(img_path)[1].lower()))
             Image.fromarray(index).save(osp.join(stage, 'ann_dir', split, stem + '.png'))
             c = np.bincount(index.ravel(), minlength=256)
             counts[split] += np.append(c[:n], c[255])
             if bar:
                 bar.update()
-        result = {s: dict(zip(list(DUBAI_CLASSES) + ['ignore'], map(int, c)))
-                  for s, c in counts.items()}
+        result = {s: dict(zip(list(DUBAI_CLASSES) + ['ignore'], map(int, c), strict=True)) for s, c in counts.items()}
         with open(osp.join(stage, 'class_counts.json'), 'w') as f:
             json.dump(result, f, indent=1)
     if n_unknown:
-        warnings.warn(f'{n_unknown} pixel(s) of colours outside the palette were set to 255')
+        warnings.warn(f'{n_unknown} pixel(s) of colours outside the palette were set to 255', stacklevel=2)
     return result

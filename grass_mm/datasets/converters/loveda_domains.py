@@ -9,6 +9,7 @@ extracted ``Train|Val|Test/{Urban,Rural}/{images_png,masks_png}``. Output::
 Files are copied (mmseg's converter moves them out of its temporary extraction and merges
 the domains). Masks are checked to hold values 0..7 only (0 no-data, 1..7 classes).
 """
+
 import io
 import os
 import os.path as osp
@@ -46,8 +47,7 @@ class _Source:
     def list(self, split, domain, kind):
         rel = f'{split}/{domain}/{kind}/'
         if split in self.zips:
-            names = [n for n in self.zips[split].namelist()
-                     if n.startswith(rel) and n.lower().endswith('.png')]
+            names = [n for n in self.zips[split].namelist() if n.startswith(rel) and n.lower().endswith('.png')]
             if not any(n.startswith(rel) for n in self.zips[split].namelist()):
                 raise FileNotFoundError(f'{rel} not found in {self.zips[split].filename}')
             return sorted(names)
@@ -75,8 +75,9 @@ def _decode(data, name, mask):
         raise ValueError(f'unreadable or truncated image file {name}: {e}') from e
 
 
-def convert_loveda_domains(src: str, out_dir: str, overwrite: bool = False,
-                           on_missing: str = 'error', progress: bool = True) -> dict:
+def convert_loveda_domains(
+    src: str, out_dir: str, overwrite: bool = False, on_missing: str = 'error', progress: bool = True
+) -> dict:
     """Convert; returns ``{(domain, split): number of images}``."""
     source = _Source(src)
     for split in ('Train', 'Val'):
@@ -91,8 +92,9 @@ def convert_loveda_domains(src: str, out_dir: str, overwrite: bool = False,
             if split == 'Test':
                 jobs += [(split, domain, i, None) for i in imgs]
                 continue
-            pairs = pair_by_stem(imgs, source.list(split, domain, 'masks_png'), on_missing,
-                                 what=source.name(split, f'{split}/{domain}'))
+            pairs = pair_by_stem(
+                imgs, source.list(split, domain, 'masks_png'), on_missing, what=source.name(split, f'{split}/{domain}')
+            )
             jobs += [(split, domain, i, m) for i, m in pairs]
     if not jobs:
         raise ValueError(f'no LoveDA image found in {src}')

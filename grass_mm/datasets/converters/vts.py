@@ -9,6 +9,7 @@ Output::
 Split ``train`` uses ``seed``, split ``val`` uses ``seed + 1``, so the files equal
 ``vts_sample(seed (+1), index)`` exactly.
 """
+
 import os
 import os.path as osp
 
@@ -19,9 +20,17 @@ from ..vts import vts_sample
 from .common import staged_output
 
 
-def write_vts(out_dir: str, num_train: int = 1000, num_val: int = 100, seed: int = 0,
-              r_img: float = 0.5, size: int = 256, num_cells: int = 20,
-              overwrite: bool = False, progress: bool = True) -> dict:
+def write_vts(
+    out_dir: str,
+    num_train: int = 1000,
+    num_val: int = 100,
+    seed: int = 0,
+    r_img: float = 0.5,
+    size: int = 256,
+    num_cells: int = 20,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict:
     if num_train < 0 or num_val < 0 or num_train + num_val == 0:
         raise ValueError(f'num_train={num_train}, num_val={num_val}: need at least one sample')
     with staged_output(out_dir, overwrite) as stage:

@@ -7,6 +7,7 @@ Input: ``{src}/{split}/images/{disaster}_{id}_{pre|post}_disaster.png`` and
     {out}/img_dir/{split}/{disaster}_{id}_{pre|post}_disaster.png   (copied)
     {out}/ann_dir/{split}/{disaster}_{id}_{pre|post}_disaster.png   (uint8 index)
 """
+
 import os
 import os.path as osp
 import shutil
@@ -20,9 +21,15 @@ from ..xbd_pairs import match_xbd_pairs
 from .common import staged_output, verify_image
 
 
-def convert_xbd(src: str, out_dir: str, task: str = 'building',
-                splits: Optional[Sequence[str]] = None, overwrite: bool = False,
-                on_missing: str = 'error', progress: bool = True) -> dict:
+def convert_xbd(
+    src: str,
+    out_dir: str,
+    task: str = 'building',
+    splits: Optional[Sequence[str]] = None,
+    overwrite: bool = False,
+    on_missing: str = 'error',
+    progress: bool = True,
+) -> dict:
     """Convert; returns per-split counts of images and rasterized polygons per class."""
     if task not in ('building', 'damage'):
         raise ValueError(f"task must be 'building' or 'damage', got {task!r}")
@@ -45,14 +52,12 @@ def convert_xbd(src: str, out_dir: str, task: str = 'building',
         bar = ProgressBar(len(jobs)) if progress else None
         for split, img, label_path in jobs:
             h, w = verify_image(img)
-            mask, counts = xbd_label_to_mask(load_xbd_label(label_path), h, w, task,
-                                             source=label_path)
+            mask, counts = xbd_label_to_mask(load_xbd_label(label_path), h, w, task, source=label_path)
             for sub in ('img_dir', 'ann_dir'):
                 os.makedirs(osp.join(stage, sub, split), exist_ok=True)
             name = osp.basename(img)
             shutil.copyfile(img, osp.join(stage, 'img_dir', split, name))
-            Image.fromarray(mask).save(
-                osp.join(stage, 'ann_dir', split, osp.splitext(name)[0] + '.png'))
+            Image.fromarray(mask).save(osp.join(stage, 'ann_dir', split, osp.splitext(name)[0] + '.png'))
             s = stats.setdefault(split, {'images': 0})
             s['images'] += 1
             for k, v in counts.items():

@@ -30,9 +30,11 @@ class CheckLabelRange(BaseTransform):
     def transform(self, results: dict) -> dict:
         bad = out_of_range_values(results['gt_seg_map'], self.num_classes, self.ignore_index)
         if bad.size:
-            raise ValueError(f"mask {results.get('seg_map_path')} has value(s) {bad.tolist()} "
-                             f'outside 0..{self.num_classes - 1} and {self.ignore_index} (after '
-                             f"reduce_zero_label={results.get('reduce_zero_label')})")
+            raise ValueError(
+                f'mask {results.get("seg_map_path")} has value(s) {bad.tolist()} '
+                f'outside 0..{self.num_classes - 1} and {self.ignore_index} (after '
+                f'reduce_zero_label={results.get("reduce_zero_label")})'
+            )
         return results
 
     def __repr__(self):

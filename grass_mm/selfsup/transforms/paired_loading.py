@@ -1,14 +1,13 @@
 """Load the two co-registered images of a positive pair (mmpretrain scope)."""
+
 from typing import Optional
 
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
-
 from mmpretrain.registry import TRANSFORMS
 
 
-def check_pair_compatible(img: np.ndarray, pair_img: np.ndarray, img_name: str,
-                          pair_name: str) -> None:
+def check_pair_compatible(img: np.ndarray, pair_img: np.ndarray, img_name: str, pair_name: str) -> None:
     """Raise ``ValueError`` naming both sources when a pair cannot be co-registered.
 
     Args:
@@ -19,16 +18,21 @@ def check_pair_compatible(img: np.ndarray, pair_img: np.ndarray, img_name: str,
     """
     for arr, name in ((img, img_name), (pair_img, pair_name)):
         if not isinstance(arr, np.ndarray) or arr.ndim not in (2, 3):
-            raise TypeError(f'{name}: expected an HxW or HxWxC numpy array, got '
-                            f'{type(arr).__name__} with shape {getattr(arr, "shape", None)}')
+            raise TypeError(
+                f'{name}: expected an HxW or HxWxC numpy array, got '
+                f'{type(arr).__name__} with shape {getattr(arr, "shape", None)}'
+            )
     if img.shape[:2] != pair_img.shape[:2]:
-        raise ValueError(f'pair images differ in size: {img_name} is {img.shape[0]}x{img.shape[1]} '
-                         f'but {pair_name} is {pair_img.shape[0]}x{pair_img.shape[1]}')
+        raise ValueError(
+            f'pair images differ in size: {img_name} is {img.shape[0]}x{img.shape[1]} '
+            f'but {pair_name} is {pair_img.shape[0]}x{pair_img.shape[1]}'
+        )
     bands = 1 if img.ndim == 2 else img.shape[2]
     pair_bands = 1 if pair_img.ndim == 2 else pair_img.shape[2]
     if bands != pair_bands:
-        raise ValueError(f'pair images differ in band count: {img_name} has {bands} band(s) '
-                         f'but {pair_name} has {pair_bands}')
+        raise ValueError(
+            f'pair images differ in band count: {img_name} has {bands} band(s) but {pair_name} has {pair_bands}'
+        )
 
 
 @TRANSFORMS.register_module()
@@ -53,8 +57,10 @@ class LoadImagePair(LoadImageFromFile):
 
     def __init__(self, *args, **kwargs) -> None:
         if kwargs.get('ignore_empty', False):
-            raise ValueError('LoadImagePair: ignore_empty=True is not supported; a missing '
-                             'image or partner must raise an error naming the file')
+            raise ValueError(
+                'LoadImagePair: ignore_empty=True is not supported; a missing '
+                'image or partner must raise an error naming the file'
+            )
         super().__init__(*args, **kwargs)
 
     def _get(self, results: dict, arr_key: str, path_key: str):
@@ -67,8 +73,9 @@ class LoadImagePair(LoadImageFromFile):
             return arr, name
         filename = results.get(path_key)
         if filename is None:
-            raise KeyError(f'LoadImagePair: sample {results.get("sample_idx")} has neither '
-                           f'"{arr_key}" nor "{path_key}"')
+            raise KeyError(
+                f'LoadImagePair: sample {results.get("sample_idx")} has neither "{arr_key}" nor "{path_key}"'
+            )
         try:
             loaded = super().transform({'img_path': filename})
         except FileNotFoundError as e:
@@ -90,6 +97,8 @@ class LoadImagePair(LoadImageFromFile):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
-                f"color_type='{self.color_type}', imdecode_backend='{self.imdecode_backend}', "
-                f'backend_args={self.backend_args})')
+        return (
+            f'{self.__class__.__name__}(to_float32={self.to_float32}, '
+            f"color_type='{self.color_type}', imdecode_backend='{self.imdecode_backend}', "
+            f'backend_args={self.backend_args})'
+        )

@@ -4,15 +4,15 @@ Gerard & Sullivan, "Contrastive pretraining for semantic segmentation is robust 
 positive pairs": view 1 comes from the image, view 2 from its partner (another date, the
 post-disaster image, the noisy VTS twin), each with its own photometric augmentation.
 """
+
 import copy
 import random
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Sequence, Union
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform, Compose
-
 from mmpretrain.registry import TRANSFORMS
 
 Transform = Union[dict, callable]
@@ -86,11 +86,13 @@ class PairedViews(BaseTransform):
         shared_geometry (bool): same crop / flip for both views. Default True.
     """
 
-    def __init__(self,
-                 geometric: Sequence[Transform] = (),
-                 photometric: Sequence = (),
-                 pair_prob: float = 1.0,
-                 shared_geometry: bool = True) -> None:
+    def __init__(
+        self,
+        geometric: Sequence[Transform] = (),
+        photometric: Sequence = (),
+        pair_prob: float = 1.0,
+        shared_geometry: bool = True,
+    ) -> None:
         self.pair_prob = _check_prob(pair_prob, 'pair_prob')
         if not isinstance(shared_geometry, bool):
             raise TypeError(f'PairedViews: "shared_geometry" must be a bool, got {shared_geometry!r}')
@@ -99,8 +101,10 @@ class PairedViews(BaseTransform):
         photometric = list(photometric)
         if photometric and all(isinstance(p, (list, tuple)) for p in photometric):
             if len(photometric) != 2:
-                raise ValueError('PairedViews: "photometric" given per view must hold exactly 2 '
-                                 f'lists (one per view), got {len(photometric)}')
+                raise ValueError(
+                    'PairedViews: "photometric" given per view must hold exactly 2 '
+                    f'lists (one per view), got {len(photometric)}'
+                )
             self.photometric = [Compose(list(p)) for p in photometric]
         else:
             pipe = Compose(photometric)
@@ -121,12 +125,16 @@ class PairedViews(BaseTransform):
         pair_used = bool(self.pair_prob > 0 and np.random.rand() < self.pair_prob)
         if pair_used:
             if results.get('pair_img') is None:
-                raise KeyError('PairedViews: "pair_img" is missing (load it with LoadImagePair) '
-                               f'for sample {results.get("sample_idx")}; pair_prob={self.pair_prob}')
+                raise KeyError(
+                    'PairedViews: "pair_img" is missing (load it with LoadImagePair) '
+                    f'for sample {results.get("sample_idx")}; pair_prob={self.pair_prob}'
+                )
             other = results['pair_img']
             if other.shape != img.shape:
-                raise ValueError(f'PairedViews: "img" {img.shape} and "pair_img" {other.shape} '
-                                 f'differ in shape for sample {results.get("sample_idx")}')
+                raise ValueError(
+                    f'PairedViews: "img" {img.shape} and "pair_img" {other.shape} '
+                    f'differ in shape for sample {results.get("sample_idx")}'
+                )
         else:
             other = img
         meta = {k: v for k, v in results.items() if k not in ('img', 'pair_img')}
@@ -156,6 +164,8 @@ class PairedViews(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(pair_prob={self.pair_prob}, '
-                f'shared_geometry={self.shared_geometry},\n  geometric={self.geometric},\n'
-                f'  photometric={self.photometric})')
+        return (
+            f'{self.__class__.__name__}(pair_prob={self.pair_prob}, '
+            f'shared_geometry={self.shared_geometry},\n  geometric={self.geometric},\n'
+            f'  photometric={self.photometric})'
+        )

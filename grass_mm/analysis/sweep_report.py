@@ -1,0 +1,176 @@
+"""Tables and plots of a sweep: methods x protocols x label fractions x seeds (pure functions).
+
+A *record* is one evaluated fine-tuning run: ``dict(method, protocol, fraction, seed, mIoU, OA,
+mAcc, ...)`` with metrics in percent. Settings are summarised over seeds with a Student-t
+interval; gains are paired by seed (same label subset and training seed) before summarising.
+"""
+
+import csv
+import math
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+from .benchmark_table import METRICS
+from .intervals import beyond_interval, format_interval, paired_differences, t_interval
+
+CSV_FIELDS = ['method', 'protocol', 'fraction', 'seed'] + list(METRICS) + ['work_dir']
+
+
+def _ordered(records, key) -> list:
+    return list(OrderedDict.fromkeys(r[key] for r in records))
+
+
+def scores(records: Sequence[dict], metric: str = 'mIoU') -> Dict[tuple, Dict[int, float]]:
+    """``{(method, protocol, fraction): {seed: value}}``; a repeated seed is an error."""
+    out = {}
+    for r in records:
+        cell = out.setdefault((r['method'], r['protocol'], r['fraction']), {})
+        if r['seed'] in cell:
+            raise ValueError(f'two runs of {r["method"]}/{r["protocol"]}/{r["fraction"]} with seed {r["seed"]}')
+        cell[r['seed']] = float(r[metric])
+    return out
+
+
+def default_comparisons(methods: Sequence[str]) -> List[tuple]:
+    """Each pretraining vs random-init, and GraSS vs SimCLR, where both are present."""
+    pairs = [(m, 'random-init') for m in methods if m != 'random-init' and 'random-init' in methods]
+    if 'GraSS' in methods and 'SimCLR' in methods:
+        pairs.append(('GraSS', 'SimCLR'))
+    return pairs
+
+
+def paired_table(records, comparisons=None, metric='mIoU', confidence=0.95) -> List[dict]:
+    """One row per (comparison, protocol, fraction): mean paired difference, half width, n."""
+    sc = scores(records, metric)
+    methods = _ordered(records, 'method')
+    comparisons = default_comparisons(methods) if comparisons is None else comparisons
+    rows = []
+    for a, b in comparisons:
+        for protocol in _ordered(records, 'protocol'):
+            for fraction in _ordered(records, 'fraction'):
+                sa, sb = sc.get((a, protocol, fraction)), sc.get((b, protocol, fraction))
+                if not sa or not sb:
+                    continue
+                diffs = paired_differences(sa, sb)
+                if not diffs:
+                    continue
+                mean, half, n = t_interval(diffs, confidence)
+                rows.append(
+                    dict(
+                        a=a,
+                        b=b,
+                        protocol=protocol,
+                        fraction=fraction,
+                        mean=mean,
+                        half=half,
+                        n=n,
+                        significant=beyond_interval(mean, half),
+                    )
+                )
+    return rows
+
+
+def sweep_markdown(
+    records: Sequence[dict], confidence: float = 0.95, title: Optional[str] = None, comparisons=None
+) -> str:
+    """Mean ± t-interval over seeds per setting, then the paired differences (mIoU)."""
+    if not records:
+        raise ValueError('no finished runs to report')
+    pct = f'{100 * confidence:g}%'
+    methods = _ordered(records, 'method')
+    settings = [(p, f) for p in _ordered(records, 'protocol') for f in _ordered(records, 'fraction')]
+    lines = [
+        f'## {title}' if title else '## Sweep',
+        '',
+        f'Mean ± {pct} t-interval over seeds (n = seeds per cell), in %.',
+        '',
+    ]
+    for metric in METRICS:
+        sc = scores(records, metric)
+        head = ['method'] + [f'{p}, {f:g} labels' for p, f in settings]
+        lines += [f'**{metric}**', '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+        for m in methods:
+            row = [m]
+            for p, f in settings:
+                vals = sc.get((m, p, f))
+                if not vals:
+                    row.append('-')
+                    continue
+                mean, half, n = t_interval(list(vals.values()), confidence)
+                row.append(f'{format_interval(mean, half)} (n={n})')
+            lines.append('| ' + ' | '.join(row) + ' |')
+        lines.append('')
+    rows = paired_table(records, comparisons, 'mIoU', confidence)
+    if rows:
+        lines += [
+            f'**Paired mIoU differences** (same seed and label subset; mean ± {pct} t-interval; '
+            f'* = the interval excludes 0)',
+            '',
+            '| comparison | protocol | labels | difference | n |',
+            '|---|---|---|---|---|',
+        ]
+        for r in rows:
+            star = ' *' if r['significant'] else ''
+            lines.append(
+                f'| {r["a"]} - {r["b"]} | {r["protocol"]} | {r["fraction"]:g} | '
+                f'{format_interval(r["mean"], r["half"], signed=True)}{star} | {r["n"]} |'
+            )
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def write_sweep_csv(records: Sequence[dict], path: str) -> None:
+    """One row per run (metrics in %), sorted as the sweep ran."""
+    with open(path, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction='ignore')
+        w.writeheader()
+        for r in records:
+            w.writerow({**r, **{k: f'{r[k]:.4f}' for k in METRICS}, 'fraction': f'{r["fraction"]:g}'})
+
+
+def read_sweep_csv(path: str) -> List[dict]:
+    with open(path, newline='') as f:
+        return [
+            dict(r, fraction=float(r['fraction']), seed=int(r['seed']), **{k: float(r[k]) for k in METRICS})
+            for r in csv.DictReader(f)
+        ]
+
+
+def plot_sweep(
+    records: Sequence[dict], path: str, confidence: float = 0.95, metric: str = 'mIoU', title: Optional[str] = None
+) -> None:
+    """``metric`` vs label fraction (log x), one line per method, error bars = t-interval; one panel
+    per protocol."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    sc = scores(records, metric)
+    protocols = _ordered(records, 'protocol')
+    fractions = sorted(_ordered(records, 'fraction'))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(5 * len(protocols), 4), squeeze=False, sharey=True)
+    for ax, p in zip(axes[0], protocols, strict=True):
+        for m in _ordered(records, 'method'):
+            xs, ys, es = [], [], []
+            for f in fractions:
+                vals = sc.get((m, p, f))
+                if vals:
+                    mean, half, _ = t_interval(list(vals.values()), confidence)
+                    xs.append(100 * f)
+                    ys.append(mean)
+                    es.append(0 if math.isnan(half) else half)
+            if xs:
+                ax.errorbar(xs, ys, yerr=es, marker='o', capsize=4, label=m)
+        ax.set_xscale('log')
+        ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
+        ax.set_xlabel('labelled training images')
+        ax.set_title(f'{p} encoder' if p == 'frozen' else f'{p} fine-tuning')
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f'{metric} (%), mean ± {100 * confidence:g}% CI')
+    axes[0][-1].legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
