@@ -13,7 +13,7 @@
 #   FORCE_CUDA=1      build mmcv's CUDA ops even if no GPU is visible (needs nvcc)
 #
 # mmcv 2.1.0 (the newest that mmsegmentation 1.2.2 accepts) has no wheel for recent torch, so it is
-# compiled from its PyPI sdist once (about 30-40 minutes on 2 cores) and the wheel is cached per
+# compiled from its PyPI sdist once (about 10-50 minutes on 2 cores) and the wheel is cached per
 # (torch version, CPU/CUDA) in $GRASS_CACHE; later runs reuse it and finish in well under a minute.
 set -euo pipefail
 
@@ -94,7 +94,7 @@ PYEOF
   WHEEL=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -n1 || true)
   if [[ -z "$WHEEL" ]]; then
     say "mmcv $MMCV_VERSION: no cached wheel for torch $TORCH_VER ($CUDA_TAG); compiling it from the sdist"
-    say "this is the long step: about 30-40 minutes on 2 cores (progress every 30 s, log in $CACHE/mmcv-build.log)"
+    say "this is the long step: about 10-50 minutes on 2 cores (progress every 30 s, log in $CACHE/mmcv-build.log)"
     SRC_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/grass-mmcv-XXXXXX")
     "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$SRC_ROOT"
     tar -xzf "$SRC_ROOT"/mmcv-$MMCV_VERSION.tar.gz -C "$SRC_ROOT"
