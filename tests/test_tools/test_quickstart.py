@@ -8,7 +8,7 @@ import re
 
 import pytest
 from PIL import Image
-from test_runtime._tools import run_tool
+from test_runtime._tools import load_tool, run_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = [
@@ -112,22 +112,13 @@ def test_quickstart_default_data_tiny(tmp_path):
 
 def test_quickstart_vts_data(tmp_path):
     """--vts writes the synthetic set and points every dataloader at it (no training here)."""
-    qs = _quickstart_module()
+    qs = load_tool('tools/quickstart.py')
     args = qs.parse_args(['--vts', '--num-train', '4', '--num-val', '2', '--size', '32', '--view-size', '16'])
     data = qs.prepare_data(args, str(tmp_path))
     assert data['name'] == 'VTS' and data['num_classes'] == 2
     for split, n in (('train', 4), ('val', 2)):
         assert len(qs.split_images(data['seg'], split)) == n
     assert qs.parse_args(['--vts']).vts
-
-
-def _quickstart_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location('quickstart', osp.join(REPO_ROOT, 'tools', 'quickstart.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_quickstart_refuses_foreign_or_earlier_work_dir(tmp_path):

@@ -1,22 +1,15 @@
 """The configs tools/quickstart.py runs: pretraining backbones load into every fine-tuning model."""
 
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
+from test_runtime._tools import load_tool
 
 import grass_mm  # noqa: F401
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _quickstart():
-    spec = importlib.util.spec_from_file_location('quickstart', osp.join(REPO_ROOT, 'tools', 'quickstart.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _build(cfg, scope):
@@ -36,7 +29,7 @@ def _build(cfg, scope):
 @pytest.mark.parametrize('depth', [18, 50])
 @pytest.mark.parametrize('decoder', ['fcn', 'upernet'])
 def test_pretrained_backbone_loads_into_finetune_model(depth, decoder, tmp_path):
-    qs = _quickstart()
+    qs = load_tool('tools/quickstart.py')
     args = qs.parse_args(['--depth', str(depth), '--decoder', decoder, '--size', '64', '--view-size', '32'])
     train = dict(dataset=dict(data_root=str(tmp_path), data_prefix=dict(img_path='img_dir/train')))
     data = dict(name='VTS', seg=dict(train_dataloader=train), num_classes=3, crop=(64, 64))

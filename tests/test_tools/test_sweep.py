@@ -7,7 +7,7 @@ import os.path as osp
 
 import pytest
 from PIL import Image
-from test_runtime._tools import run_tool
+from test_runtime._tools import load_tool, run_tool
 
 from grass_mm.analysis import read_metrics
 from grass_mm.analysis.intervals import paired_differences, t_interval
@@ -224,15 +224,6 @@ def test_sweep_report_only_runs_nothing(tiny_sweep):
         assert len(list(csv.DictReader(f))) == 8
 
 
-def _sweep_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location('sweep', osp.join(REPO_ROOT, 'tools', 'experiments', 'sweep.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_finetune_recipe_reaches_the_optimizer(tmp_path):
     """--backbone-lr-mult and --finetune-lr as written, read back from the built optimizer's parameter groups;
     the frozen protocol freezes every backbone parameter and keeps BN statistics."""
@@ -241,7 +232,7 @@ def test_finetune_recipe_reaches_the_optimizer(tmp_path):
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
-    sw = _sweep_module()
+    sw = load_tool('tools/experiments/sweep.py')
     args = sw.parse_args(['--backbone-lr-mult', '0.1', '--finetune-lr', '0.02', '--norm-eval', *TINY])
     data = sw._scaled_dubai(str(tmp_path), 64)
     init_default_scope('mmseg')
