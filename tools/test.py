@@ -6,6 +6,7 @@ bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [args]
 """
 
 import argparse
+import copy
 import os.path as osp
 import sys
 
@@ -47,6 +48,30 @@ def enable_visualization(cfg, args):
             backend['save_dir'] = args.show_dir
 
 
+def leaf_datasets(dataset):
+    """The dataset configs that load images: inside ConcatDataset (``datasets``) and wrappers (``dataset``)."""
+    if isinstance(dataset.get('datasets'), (list, tuple)):
+        return [leaf for d in dataset['datasets'] for leaf in leaf_datasets(d)]
+    if isinstance(dataset.get('dataset'), dict):
+        return leaf_datasets(dataset['dataset'])
+    return [dataset]
+
+
+def enable_tta(cfg, config_path):
+    """Test with the config's ``tta_pipeline`` and wrap the model in its ``tta_model`` (mmseg convention)."""
+    missing = [key for key in ('tta_pipeline', 'tta_model') if not cfg.get(key)]
+    if missing:
+        fail(
+            f"--tta needs {' and '.join(repr(k) for k in missing)} in config '{config_path}' (test-time "
+            "augmentation: a tta_pipeline as in mmseg::_base_/datasets/potsdam.py, tta_model=dict(type='SegTTAModel'))"
+        )
+    if cfg.get('test_dataloader'):
+        for dataset in leaf_datasets(cfg.test_dataloader.dataset):
+            dataset['pipeline'] = copy.deepcopy(cfg.tta_pipeline)
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+
+
 def main():
     args = parse_args()
     cfg = load_config(args)
@@ -56,9 +81,7 @@ def main():
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        enable_tta(cfg, args.config)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True

@@ -19,6 +19,21 @@ test_pipeline = [
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs'),
 ]
+tta_pipeline = [  # tools/test.py --tta: 3 scales around the test scale x flip (mmseg's bases: 6 x flip)
+    dict(type='LoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=(s, s), keep_ratio=True) for s in (192, 256, 320)],
+            [
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            ],
+            [dict(type='LoadAnnotations')],
+            [dict(type='PackSegInputs')],
+        ],
+    ),
+]
 _data = dict(
     type=dataset_type,
     data_root=data_root,

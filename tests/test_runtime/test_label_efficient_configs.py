@@ -15,7 +15,7 @@ from mmengine.registry import DefaultScope
 
 import grass_mm  # noqa: F401
 
-from ._tools import REPO_ROOT, run_tool
+from ._tools import REPO_ROOT, memoised_config_lookups, run_tool
 
 FAMILY = osp.join(REPO_ROOT, 'configs', 'label_efficient')
 LEAVES = sorted(glob.glob(osp.join(FAMILY, '*.py')))
@@ -30,24 +30,8 @@ POTSDAM_1PCT = osp.join(FAMILY, 'deeplabv3plus_r50-os16_1xb16-adam-150e_potsdam-
 
 @pytest.fixture(scope='module', autouse=True)
 def _read_mmseg_metafiles_once():
-    """mmengine re-reads all of mmseg's metafiles (~0.5 s) for every ``mmseg::`` base; remember the answer."""
-    import mmengine.config.utils as cfg_utils
-
-    original, memo = cfg_utils._get_cfg_metainfo, {}
-
-    def memoised(package_path, cfg_path):
-        key = (package_path, cfg_path)
-        if key not in memo:
-            try:
-                memo[key] = original(package_path, cfg_path)
-            except ValueError as err:  # a _base_ path: mmengine then falls back to the base folder
-                memo[key] = err
-        if isinstance(memo[key], ValueError):
-            raise memo[key]
-        return memo[key]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cfg_utils, '_get_cfg_metainfo', memoised)
+    """Parse the grid fast (see _tools.memoised_config_lookups)."""
+    with memoised_config_lookups():
         yield
 
 

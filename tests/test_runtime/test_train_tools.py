@@ -11,6 +11,7 @@ import sys
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from ._tools import REPO_ROOT, run_tool
 
@@ -47,18 +48,39 @@ def test_fcn_smoke_trains_and_evaluates(fcn_run):
     assert ckpt['meta']['iter'] == 4 and any(k.startswith('backbone.') for k in ckpt['state_dict'])
 
 
-def test_test_tool_writes_pictures(fcn_run, tmp_path):
+@pytest.fixture(scope='module')
+def fcn_plain_test(fcn_run, tmp_path_factory):
+    """The plain ``tools/test.py`` of the smoke checkpoint, pictures on; returns (output, picture folder)."""
     work, _ = fcn_run
-    show = str(tmp_path / 'show')
+    tmp = tmp_path_factory.mktemp('fcn_test')
+    show = str(tmp / 'show')
     out = _check(
-        run_tool(
-            ['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'w'), '--show-dir', show]
-        )
+        run_tool(['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp / 'w'), '--show-dir', show])
     )
+    return out, show
+
+
+def test_test_tool_writes_pictures(fcn_plain_test):
+    out, show = fcn_plain_test
     aacc, miou, macc = _metrics(out)
     assert math.isfinite(miou) and math.isfinite(aacc) and math.isfinite(macc)
     pngs = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
     assert pngs, f'no prediction picture under {show}'
+
+
+def test_test_tool_tta_is_close_to_plain(fcn_run, fcn_plain_test, tmp_path):
+    """``tools/test.py --tta`` (3 scales x flip, see configs/smoke/potsdam_crop.py) on the checkpoint of the smoke
+    run: it runs mmseg's SegTTAModel on the TTA pipeline and scores within one mIoU point of the plain test."""
+    work, _ = fcn_run
+    out = _check(
+        run_tool(['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'tta'), '--tta'])
+    )
+    plain, tta = _metrics(fcn_plain_test[0]), _metrics(out)
+    assert 'do not match exactly' not in out  # the checkpoint loaded into the wrapped model
+    ran = Config.fromfile(str(tmp_path / 'tta' / osp.basename(FCN)))  # the config the runner ran, as it dumped it
+    assert ran.model.type == 'SegTTAModel' and ran.model.module.type == 'EncoderDecoder'
+    assert ran.test_dataloader.dataset.pipeline[1].type == 'TestTimeAug'
+    assert abs(tta[1] - plain[1]) <= 1.0, f'mIoU plain {plain[1]}, --tta {tta[1]}'
 
 
 def test_upernet_smoke_trains_and_evaluates(rs_tiles, tmp_path):

@@ -22,6 +22,22 @@ test_pipeline = [
     dict(type='CheckedLoadAnnotations', reduce_zero_label=False),
     dict(type='PackSegInputs'),
 ]
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [  # test-time augmentation (tools/test.py --tta), as mmseg's dataset bases: 6 scales x flip
+    dict(type='CheckedLoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+            [
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            ],
+            [dict(type='CheckedLoadAnnotations')],
+            [dict(type='PackSegInputs')],
+        ],
+    ),
+]
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,

@@ -1,51 +1,12 @@
 # LoveDA Rural (0.3 m) only. Layout written by
 # ``python tools/dataset_converters/loveda_domains.py /path/to/LoveDA -o data/loveDA_domains``:
 # data/loveDA_domains/rural/{img_dir,ann_dir}/{train,val} (+ img_dir/test).
-# Masks: 0 = no-data, 1..7 = background, building, road, water, barren, forest,
-# agricultural; ``reduce_zero_label=True`` (the dataset default) gives 0..6 and 255.
+# Masks as in Urban (./loveda_urban.py, whose pipelines, loaders and test-time augmentation this reuses):
+# 0 = no-data, 1..7 = background, building, road, water, barren, forest, agricultural;
+# ``reduce_zero_label=True`` (the dataset default) gives 0..6 and 255.
+_base_ = ['./loveda_urban.py']
 dataset_type = 'LoveDARuralDataset'
 data_root = 'data/loveDA_domains/rural'
-crop_size = (512, 512)
-num_classes = 7
-train_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=(1024, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='Resize', scale=(1024, 1024), keep_ratio=True),
-    dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline=train_pipeline,
-    ),
-)
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-        pipeline=test_pipeline,
-    ),
-)
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

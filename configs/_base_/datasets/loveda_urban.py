@@ -3,15 +3,18 @@
 # data/loveDA_domains/urban/{img_dir,ann_dir}/{train,val} (+ img_dir/test).
 # Masks: 0 = no-data, 1..7 = background, building, road, water, barren, forest,
 # agricultural; ``reduce_zero_label=True`` (the dataset default) gives 0..6 and 255.
+# mmseg's own LoveDA base (loaders, IoUMetric, test-time augmentation: 6 scales x flip); grass_mm's
+# difference: one domain (its dataset type and folder), training scale 1024 x 1024 (mmseg: 2048 x 512)
+# and the checked loaders (a corrupt image or mask stops with one line naming the file).
+_base_ = ['mmseg::_base_/datasets/loveda.py']
 dataset_type = 'LoveDAUrbanDataset'
 data_root = 'data/loveDA_domains/urban'
-crop_size = (512, 512)
 num_classes = 7
 train_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
     dict(type='RandomResize', scale=(1024, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
@@ -22,30 +25,23 @@ test_pipeline = [
     dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs'),
 ]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
-        pipeline=train_pipeline,
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='CheckedLoadImageFromFile', backend_args=None),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+            [
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            ],
+            [dict(type='CheckedLoadAnnotations')],
+            [dict(type='PackSegInputs')],
+        ],
     ),
-)
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
-        pipeline=test_pipeline,
-    ),
-)
+]
+# mmengine puts the base's own type, folder and pipelines into its loaders when it reads the base: set ours.
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

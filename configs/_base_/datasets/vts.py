@@ -9,6 +9,22 @@ crop_size = (256, 256)
 num_classes = 2
 train_pipeline = [dict(type='LoadImageFromNDArray'), dict(type='RandomFlip', prob=0.5), dict(type='PackSegInputs')]
 test_pipeline = [dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')]
+# Test-time augmentation (tools/test.py --tta): flip only. The items carry their mask in memory, so a resize
+# would resize it with the image (mmseg's dataset bases load the mask after the resize); SegTTAModel scores
+# against the mask of the first view, the unflipped one.
+tta_pipeline = [
+    dict(type='LoadImageFromNDArray'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
+            ],
+            [dict(type='PackSegInputs')],
+        ],
+    ),
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,

@@ -1,59 +1,17 @@
-# FCN with a PLAIN ResNet-50 (type='ResNet', no deep stem, no dilation) so that mmpretrain
-# ResNet-50 pretraining checkpoints load with zero missing keys (see upernet_r50.py).
+# mmseg's FCN-R50 (output stride 8) with a PLAIN ResNet-50 (type='ResNet', no deep stem; mmseg's default
+# ResNetV1c has one) so that mmpretrain ResNet-50 pretraining checkpoints load with zero missing keys
+# (see upernet_r50.py). BN (mmseg: SyncBN) so that configs also run as one process on CPU; the multi-GPU
+# configs set SyncBN. No ImageNet weights (pretrained=None); 6 classes (override per dataset).
+_base_ = ['mmseg::_base_/models/fcn_r50-d8.py']
 norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size=(512, 512),
-)  # = crop_size of the dataset; method configs override it
+data_preprocessor = dict(size=(512, 512))  # = crop_size of the dataset; method configs override it
 model = dict(
-    type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        deep_stem=False,
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True,
-        init_cfg=None,
-    ),
-    decode_head=dict(
-        type='FCNHead',
-        in_channels=2048,
-        in_index=3,
-        channels=512,
-        num_convs=2,
-        concat_input=True,
-        dropout_ratio=0.1,
-        num_classes=6,  # override per dataset
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-    ),
-    auxiliary_head=dict(
-        type='FCNHead',
-        in_channels=1024,
-        in_index=2,
-        channels=256,
-        num_convs=1,
-        concat_input=False,
-        dropout_ratio=0.1,
-        num_classes=6,  # override per dataset
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4),
-    ),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'),
+    backbone=dict(type='ResNet', deep_stem=False, norm_cfg=norm_cfg, init_cfg=None),
+    decode_head=dict(num_classes=6, norm_cfg=norm_cfg),
+    auxiliary_head=dict(num_classes=6, norm_cfg=norm_cfg),
 )
+# The top-level norm_cfg replaces mmseg's whole (_delete_): mmengine marks the dicts of an mmseg:: base with
+# a _scope_ key, which a norm layer built from {{_base_.norm_cfg}} in a child config would not accept.
+norm_cfg = dict(norm_cfg, _delete_=True)

@@ -15,3 +15,6 @@ model = dict(
     decode_head=dict(dilations=(1, 6, 12, 18)),
     auxiliary_head=None,
 )
+# mmseg's top-level norm_cfg without the _scope_ key that mmengine adds to the dicts of an mmseg:: base (a norm
+# layer built from {{_base_.norm_cfg}} in a child config would not accept it)
+norm_cfg = dict(_delete_=True, type='SyncBN', requires_grad=True)
