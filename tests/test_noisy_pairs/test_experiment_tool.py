@@ -1,64 +1,153 @@
-"""tools/experiments/noisy_pairs.py: a minimal sweep writes a CSV (one row per run) and a PNG."""
+"""tools/experiments/noisy_pairs.py: the noisy-pair study runs configs through tools/train.py (mmengine's Runner,
+mmseg's IoUMetric), writes CSV / Markdown / PNG and its configs, resumes, and reports the random-init floor."""
 
 import csv
-import importlib.util
 import math
 import os.path as osp
 
 import pytest
+from test_runtime._tools import load_tool, run_tool
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'experiments', 'noisy_pairs.py')
+TINY = [
+    '--methods',
+    'pixel-pair',
+    '--r-img',
+    '0',
+    '1',
+    '--noisy-share',
+    '1',
+    '--size',
+    '32',
+    '--base-channels',
+    '8',
+    '--batch',
+    '4',
+    '--pretrain-iters',
+    '2',
+    '--eval-iters',
+    '2',
+    '--eval-batch',
+    '2',
+    '--eval-train',
+    '4',
+    '--eval-test',
+    '4',
+]
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('noisy_pairs_tool', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('tools/experiments/noisy_pairs.py')
 
 
-def test_tiny_sweep_writes_csv_and_png(tmp_path):
-    tool = _tool()
-    out = tmp_path / 'sweep'
-    rows = tool.main(
-        [
-            '--out',
-            str(out),
-            '--methods',
-            'pixel-pair',
-            '--r-img',
-            '0',
-            '1',
-            '--noisy-share',
-            '1',
-            '--size',
-            '32',
-            '--base-channels',
-            '8',
-            '--batch',
-            '2',
-            '--pretrain-iters',
-            '2',
-            '--eval-iters',
-            '2',
-            '--eval-train',
-            '4',
-            '--eval-test',
-            '2',
-        ]
-    )
+@pytest.fixture(scope='module')
+def study(tool, tmp_path_factory):
+    """The tiny study, run once for the tests of this module: ``(out dir, records)``."""
+    out = tmp_path_factory.mktemp('noisy_pairs') / 'study'
+    records = tool.main(['--out', str(out)] + TINY)
+    return out, records
+
+
+def test_tiny_study_writes_table_plot_and_configs(study):
+    out, records = study
     with open(out / 'noisy_pairs.csv') as f:
         table = list(csv.DictReader(f))
     assert [r['method'] for r in table] == ['random-init', 'pixel-pair', 'pixel-pair']
     assert [float(r['r_img']) for r in table[1:]] == [0.0, 1.0]
     for r in table:
-        assert 0.0 <= float(r['miou']) <= 100.0
+        for key in ('mIoU', 'aAcc', 'mAcc'):
+            assert 0.0 <= float(r[key]) <= 100.0
+        assert osp.isfile(r['config']) and osp.isdir(r['work_dir'])
     assert all(math.isfinite(float(r['pretrain_loss'])) for r in table[1:])
-    assert len(rows) == 3 and (out / 'noisy_pairs.png').stat().st_size > 1000
+    floor = float(table[0]['mIoU'])
+    for r in table[1:]:  # each run is marked against the floor
+        assert float(r['vs_floor']) == pytest.approx(float(r['mIoU']) - floor, abs=0.011)
+        assert r['beats_floor'] == ('yes' if float(r['mIoU']) > floor + 1.0 else 'no')
+    assert (out / 'noisy_pairs.png').stat().st_size > 1000
+    md = (out / 'noisy_pairs.md').read_text()
+    assert 'clean pairs vs floor' in md and f'{floor:.2f}' in md
+    configs = sorted(p.name for p in (out / 'configs').iterdir())
+    assert len([c for c in configs if c.startswith('pretrain_pixel-pair')]) == 2
+    assert len([c for c in configs if c.startswith('fcn-frozen_')]) == 3
+    commands = (out / 'commands.sh').read_text().splitlines()
+    assert len([c for c in commands if 'tools/train.py' in c]) == 5
 
 
-@pytest.mark.parametrize('flag', [['--r-img', '1.5'], ['--noisy-share', '-0.2'], ['--batch', '0']])
-def test_bad_flags(flag, capsys):
+def test_written_config_reruns_to_the_same_numbers(study, tmp_path):
+    """A config of the study, rerun by hand with tools/train.py, gives the table's IoUMetric result."""
+    from grass_mm.analysis import read_metrics
+
+    _, records = study
+    rec = records[-1]  # pixel-pair, r_img 1: its config loads the pretraining checkpoint
+    assert rec['method'] == 'pixel-pair' and rec['r_img'] == 1.0
+    proc = run_tool(['tools/train.py', rec['config'], '--work-dir', str(tmp_path / 'rerun')], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics, _, kind = read_metrics(str(tmp_path / 'rerun'))
+    assert kind == 'val'
+    assert metrics['mIoU'] == pytest.approx(rec['mIoU'], abs=1e-6)
+    assert metrics['mAcc'] == pytest.approx(rec['mAcc'], abs=1e-6)
+
+
+def test_rerun_skips_finished_runs_and_refuses_other_budgets(tool, study, capsys):
+    out, records = study
+    commands = (out / 'commands.sh').read_text()
+    capsys.readouterr()
+    again = tool.main(['--out', str(out)] + TINY)
+    printed = capsys.readouterr().out
+    assert printed.count('finished earlier, skipped') == 5
+    assert (out / 'commands.sh').read_text() == commands  # nothing was run again
+    assert [r['mIoU'] for r in again] == [r['mIoU'] for r in records]
+    with pytest.raises(tool.SweepError, match='eval_iters: 2 -> 3'):
+        tool.main(['--out', str(out)] + TINY[:-8] + ['--eval-iters', '3'] + TINY[-6:])
+
+
+def test_floor_marks_and_warning(tool):
+    recs = [
+        dict(method='random-init', r_img=None, noisy_share=None, mIoU=60.0),
+        dict(method='grass', r_img=0.0, noisy_share=1.0, mIoU=63.0),
+        dict(method='grass', r_img=1.0, noisy_share=1.0, mIoU=58.0),
+        dict(method='mocov2', r_img=0.0, noisy_share=1.0, mIoU=60.5),
+    ]
+    assert tool.mark_floor(recs, margin=1.0) == 60.0
+    assert [r['beats_floor'] for r in recs] == ['', 'yes', 'no', 'no']
+    assert recs[3]['vs_floor'] == pytest.approx(0.5)
+    lines = tool.clean_pair_warnings(recs, margin=1.0)
+    assert len(lines) == 1 and 'mocov2' in lines[0] and 'raise --pretrain-iters' in lines[0]
+    md = tool.markdown(recs, margin=1.0)
+    assert '| grass | 1 | 63.00 | 58.00 | +3.00 (beats the floor) |' in md
+    assert '| mocov2 | 1 | 60.50 | - | +0.50 (does NOT beat the floor) |' in md
+    assert tool.clean_pair_warnings(recs[1:]) == []  # no floor run: nothing to compare with
+
+
+def test_configs_are_named_key_merges_of_the_noisy_pair_configs(tool):
+    args = tool.parse_args(['--out', 'unused', '--size', '64', '--base-channels', '16'])
+    cfg = tool.pretrain_config('densecl', args, r_img=0.5, share=0.25)
+    views = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'PairedViews']
+    assert len(views) == 1 and views[0]['pair_prob'] == 0.25 and views[0]['photometric'] == []
+    assert views[0]['shared_geometry'] is True  # kept from configs/noisy_pairs/_base_/paired_views.py
+    assert cfg.train_dataloader.dataset.r_img == 0.5 and cfg.model.neck.in_channels == 128
+    assert cfg.model.backbone.zero_init_residual is True
+    ev = tool.eval_config('densecl', args, ckpt='/x/iter_200.pth')
+    assert ev.model.backbone.frozen_stages == 4 and ev.model.backbone.norm_eval is True
+    assert ev.model.backbone.init_cfg == dict(type='Pretrained', checkpoint='/x/iter_200.pth', prefix='backbone.')
+    assert ev.val_evaluator.type == 'IoUMetric' and ev.model.auxiliary_head is None
+    assert tool.eval_config('random-init', args).model.backbone.init_cfg is None
+
+
+@pytest.mark.parametrize(
+    'flag',
+    [
+        ['--r-img', '1.5'],
+        ['--noisy-share', '-0.2'],
+        ['--batch', '0'],
+        ['--size', '48'],
+        ['--methods', 'simclr'],
+        ['--r-img', '0', '0'],
+        ['--eval-lr', '0'],
+    ],
+)
+def test_bad_flags(tool, flag, capsys):
     with pytest.raises(SystemExit):
-        _tool().parse_args(flag)
-    assert flag[0] in capsys.readouterr().err
+        tool.parse_args(flag)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert 'error:' in err[-1] and flag[0] in err[-1]
