@@ -32,10 +32,14 @@ def scores(records: Sequence[dict], metric: str = 'mIoU') -> Dict[tuple, Dict[in
 
 
 def default_comparisons(methods: Sequence[str]) -> List[tuple]:
-    """Each pretraining vs random-init, and GraSS vs SimCLR, where both are present."""
+    """Each pretraining vs random-init, and GraSS vs SimCLR, where both are present.
+
+    Variants named with the same suffix are paired too: ``GraSS-wc`` vs ``SimCLR-wc``.
+    """
     pairs = [(m, 'random-init') for m in methods if m != 'random-init' and 'random-init' in methods]
-    if 'GraSS' in methods and 'SimCLR' in methods:
-        pairs.append(('GraSS', 'SimCLR'))
+    for m in methods:
+        if m.startswith('GraSS') and 'SimCLR' + m[len('GraSS') :] in methods:
+            pairs.append((m, 'SimCLR' + m[len('GraSS') :]))
     return pairs
 
 
@@ -171,6 +175,84 @@ def plot_sweep(
     axes[0][-1].legend()
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- several sweeps
+def gains_across(sweeps: Dict[str, Sequence[dict]], metric: str = 'mIoU', confidence: float = 0.95) -> List[dict]:
+    """The paired gains of several sweeps side by side: ``sweeps`` maps a label (e.g. the pretraining
+    length, or a fine-tuning recipe) to that sweep's records. One row per (label, comparison, protocol,
+    fraction), as :func:`paired_table` with the label added."""
+    rows = []
+    for label, records in sweeps.items():
+        for r in paired_table(records, None, metric, confidence):
+            rows.append(dict(r, label=label))
+    return rows
+
+
+def gains_markdown(rows: Sequence[dict], metric: str = 'mIoU', confidence: float = 0.95) -> str:
+    """Rows = (comparison, protocol, labels), columns = the sweeps' labels; cells = mean ± half width (n),
+    ``*`` where the interval excludes 0."""
+    labels = _ordered(rows, 'label')
+    keys = list(OrderedDict.fromkeys((f'{r["a"]} - {r["b"]}', r['protocol'], r['fraction']) for r in rows))
+    cell = {(f'{r["a"]} - {r["b"]}', r['protocol'], r['fraction'], r['label']): r for r in rows}
+    lines = [
+        f'Paired {metric} differences (points; mean ± {100 * confidence:g}% t-interval over seeds, '
+        f'n = seeds; * = the interval excludes 0)',
+        '',
+        '| comparison | protocol | labels | ' + ' | '.join(labels) + ' |',
+        '|---|---|---|' + '---|' * len(labels),
+    ]
+    for comp, protocol, fraction in keys:
+        cells = []
+        for label in labels:
+            r = cell.get((comp, protocol, fraction, label))
+            cells.append(
+                '-'
+                if r is None
+                else f'{format_interval(r["mean"], r["half"], signed=True)}{" *" if r["significant"] else ""} '
+                f'(n={r["n"]})'
+            )
+        lines.append(f'| {comp} | {protocol} | {fraction:g} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot_gains(rows: Sequence[dict], path: str, metric: str = 'mIoU', confidence: float = 0.95) -> None:
+    """Paired gain vs label fraction (log x), one line per (comparison, sweep label), error bars =
+    t-interval, a dashed line at 0; one panel per protocol."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    protocols = _ordered(rows, 'protocol')
+    fractions = sorted(_ordered(rows, 'fraction'))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(5.5 * len(protocols), 4), squeeze=False, sharey=True)
+    for ax, p in zip(axes[0], protocols, strict=True):
+        lines = OrderedDict()
+        for r in rows:
+            if r['protocol'] == p:
+                lines.setdefault((f'{r["a"]} - {r["b"]}', r['label']), []).append(r)
+        for (comp, label), pts in lines.items():
+            pts = sorted(pts, key=lambda r: r['fraction'])
+            ax.errorbar(
+                [100 * r['fraction'] for r in pts],
+                [r['mean'] for r in pts],
+                yerr=[0 if math.isnan(r['half']) else r['half'] for r in pts],
+                marker='o',
+                capsize=4,
+                label=f'{comp} ({label})',
+            )
+        ax.axhline(0, color='k', lw=1, ls='--')
+        ax.set_xscale('log')
+        ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
+        ax.set_xlabel('labelled training images')
+        ax.set_title(f'{p} encoder' if p == 'frozen' else f'{p} fine-tuning')
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f'{metric} gain (points), mean ± {100 * confidence:g}% CI')
+    axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

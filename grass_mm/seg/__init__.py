@@ -1,5 +1,6 @@
 """Segmentation-side contrast (mmseg scope): patch-contrast head, pixel-anchor loss and the segmentor
-that feeds them the decode head's output during training only; plain-checkpoint export for deployment."""
+that feeds them the decode head's output during training only; plain-checkpoint export for deployment;
+the linear-probe-then-fine-tune hook."""
 
 from .contrast_encoder_decoder import ContrastEncoderDecoder
 from .distance_transform import batched_edt
@@ -7,11 +8,13 @@ from .export import plain_seg_checkpoint, plain_seg_model_cfg, plain_seg_state_d
 from .iou_kappa_metric import IoUKappaMetric  # noqa: F401  (mmseg METRICS)
 from .patch_contrast_head import PatchContrastHead
 from .pixel_anchor_head import PixelAnchorHead
+from .probe_then_finetune_hook import ProbeThenFinetuneHook
 
 __all__ = [
     'ContrastEncoderDecoder',
     'PatchContrastHead',
     'PixelAnchorHead',
+    'ProbeThenFinetuneHook',
     'batched_edt',
     'plain_seg_checkpoint',
     'plain_seg_model_cfg',

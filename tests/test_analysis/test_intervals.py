@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from grass_mm.analysis.intervals import beyond_interval, format_interval, paired_differences, t_interval
-from grass_mm.analysis.sweep_report import paired_table, sweep_markdown
+from grass_mm.analysis.sweep_report import default_comparisons, paired_table, sweep_markdown
 
 
 def test_t_interval_equals_scipy():
@@ -73,3 +73,16 @@ def test_paired_table_and_markdown():
     dup = recs + [dict(recs[0])]
     with pytest.raises(ValueError, match='seed 0'):
         paired_table(dup)
+
+
+def test_default_comparisons_pair_variants_by_suffix():
+    """GraSS is compared with the SimCLR of the same variant (same suffix), never with another variant."""
+    got = default_comparisons(['random-init', 'SimCLR-wc', 'GraSS-wc', 'GraSS', 'MoCoV2'])
+    assert got == [
+        ('SimCLR-wc', 'random-init'),
+        ('GraSS-wc', 'random-init'),
+        ('GraSS', 'random-init'),
+        ('MoCoV2', 'random-init'),
+        ('GraSS-wc', 'SimCLR-wc'),
+    ]
+    assert default_comparisons(['SimCLR', 'GraSS']) == [('GraSS', 'SimCLR')]

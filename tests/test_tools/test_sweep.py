@@ -2,6 +2,7 @@
 
 import csv
 import glob
+import json
 import os
 import os.path as osp
 
@@ -132,6 +133,7 @@ def test_sweep_rerun_skips_finished_runs_and_resumes_an_interrupted_one(tiny_swe
         (['--methods', 'random-init', 'BYOLX'], "unknown method(s) ['BYOLX']"),
         (['--pretrain-config', 'MoCo'], "--pretrain-config 'MoCo': expected NAME=CONFIG"),
         (['--pretrain-config', 'MoCo=no/such.py'], 'config file no/such.py does not exist'),
+        (['--probe-iters', '2'], '--probe-iters must lie in [0, --finetune-iters 2), got 2'),
     ],
 )
 def test_sweep_bad_flags(tmp_path, extra, message):
@@ -210,6 +212,16 @@ def test_sweep_reuses_another_sweeps_pretraining(tiny_sweep):
     assert not osp.exists(out + '_bad')
 
 
+def test_sweep_configs_take_tta(tiny_sweep):
+    """A fine-tuning config the sweep wrote runs under tools/test.py --tta (its dataset config's TTA pipeline)."""
+    out, _, _ = tiny_sweep
+    wd = osp.join(out, 'finetune', 'simclr', 'full', 'frac1', 'seed0')
+    cfg = osp.join(out, 'configs', 'fcn_r18_simclr_full_frac1_seed0.py')
+    proc = run_tool(['tools/test.py', cfg, osp.join(wd, 'iter_2.pth'), '--tta', '--work-dir', osp.join(out, 'tta')])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'mIoU' in proc.stdout + proc.stderr
+
+
 def test_sweep_report_only_runs_nothing(tiny_sweep):
     """--report-only tabulates the finished runs among the requested ones and trains nothing."""
     out, args, _ = tiny_sweep
@@ -233,7 +245,9 @@ def test_finetune_recipe_reaches_the_optimizer(tmp_path):
     from mmseg.registry import MODELS
 
     sw = load_tool('tools/experiments/sweep.py')
-    args = sw.parse_args(['--backbone-lr-mult', '0.1', '--finetune-lr', '0.02', '--norm-eval', *TINY])
+    args = sw.parse_args(
+        ['--backbone-lr-mult', '0.1', '--finetune-lr', '0.02', '--norm-eval', '--probe-iters', '1', *TINY]
+    )
     data = sw._scaled_dubai(str(tmp_path), 64)
     init_default_scope('mmseg')
     cfg = sw.finetune_config('SimCLR', args, data, None, 'full', 0.5, 3)
@@ -247,9 +261,31 @@ def test_finetune_recipe_reaches_the_optimizer(tmp_path):
             lrs[names[id(p)]] = g['lr']
     assert lrs and all(v == pytest.approx(0.002 if k.startswith('backbone.') else 0.02) for k, v in lrs.items())
     assert model.backbone.norm_eval is True
+    assert dict(type='ProbeThenFinetuneHook', probe_iters=1) in cfg.custom_hooks
+    # --tta: flips x scales around the sweep's test scale (2 x 64 px here), not around the raw image size
+    resizes = cfg.tta_pipeline[1]['transforms'][0]
+    assert [t['scale'] for t in resizes] == [(64, 64), (96, 96), (128, 128), (160, 160), (192, 192), (224, 224)]
+    assert [t for t in cfg.val_dataloader.dataset.pipeline if t['type'] == 'Resize'][0]['scale'] == (128, 128)
+    # random-init keeps the plain recipe: no multiplier, BN statistics trained, no probe
+    plain = sw.finetune_config('random-init', args, data, None, 'full', 0.5, 3)
+    assert 'paramwise_cfg' not in plain.optim_wrapper and plain.model.backbone.get('norm_eval') is not True
+    assert not any(h['type'] == 'ProbeThenFinetuneHook' for h in plain.get('custom_hooks', []))
     frozen = MODELS.build(sw.finetune_config('SimCLR', args, data, None, 'frozen', 1.0, 0).model)
     frozen.train()
     assert not any(p.requires_grad for p in frozen.backbone.parameters())
     assert all(not m.training for m in frozen.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
     # the frozen protocol does not take the full-fine-tuning multiplier
     assert 'paramwise_cfg' not in sw.finetune_config('SimCLR', args, data, None, 'frozen', 1.0, 0).optim_wrapper
+
+
+def test_sweep_folders_from_before_a_new_setting_resume(tmp_path):
+    """A setting added later (--probe-iters) reads as its default in an older sweep's marker: the old sweep
+    resumes with the default and refuses another value, naming it."""
+    sw = load_tool('tools/experiments/sweep.py')
+    wd = tmp_path / 'old'
+    wd.mkdir()
+    settings = dict(depth=18, probe_iters=0)
+    (wd / sw.MARKER).write_text(json.dumps(dict(depth=18)))
+    assert sw.prepare_work_dir(str(wd), settings) is True
+    with pytest.raises(sw.SweepError, match='probe_iters: 0 -> 5'):
+        sw.prepare_work_dir(str(wd), dict(settings, probe_iters=5))

@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import time
+from typing import Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
@@ -50,7 +51,14 @@ BUILTIN_PRETRAIN = {
 }
 PROTOCOLS = ('frozen', 'full')
 CHANNELS = {18: [64, 128, 256, 512], 34: [64, 128, 256, 512], 50: [256, 512, 1024, 2048]}
-DATASET_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator', 'test_evaluator')
+DATASET_KEYS = (
+    'train_dataloader',
+    'val_dataloader',
+    'test_dataloader',
+    'val_evaluator',
+    'test_evaluator',
+    'tta_pipeline',  # tools/test.py --tta
+)
 #: arguments that change what a finished run means: a resumed sweep must use the same ones
 BUDGET_KEYS = (
     'data',
@@ -68,10 +76,13 @@ BUDGET_KEYS = (
     'finetune_lr',
     'backbone_lr_mult',
     'norm_eval',
+    'probe_iters',
     'device',
     'reuse_pretraining',
     'seg_scale',
 )
+#: values of settings added later, for sweep folders written before they existed
+NEW_SETTING_DEFAULTS = {'probe_iters': 0}
 #: the arguments that make a pretraining: another sweep's checkpoints are reused only when these match
 PRETRAIN_KEYS = (
     'data',
@@ -118,12 +129,20 @@ def add_budget_args(p: argparse.ArgumentParser, pretrain_iters=200, finetune_ite
         '--backbone-lr-mult',
         type=float,
         default=1.0,
-        help='learning-rate multiplier of the backbone in full fine-tuning (paramwise_cfg)',
+        help='learning-rate multiplier of a pretrained backbone in full fine-tuning (paramwise_cfg)',
     )
     p.add_argument(
         '--norm-eval',
         action='store_true',
-        help='full fine-tuning keeps the BN statistics of the initialisation (backbone norm_eval)',
+        help='full fine-tuning keeps the BN statistics of the pretrained backbone (backbone norm_eval)',
+    )
+    p.add_argument(
+        '--probe-iters',
+        type=int,
+        default=0,
+        help='full fine-tuning from a pretrained backbone trains only the heads for the first PROBE_ITERS '
+        'iterations, then the whole network (ProbeThenFinetuneHook; linear probing, then fine-tuning). '
+        'These three recipe flags change pretrained starts only: random-init keeps the plain recipe',
     )
     p.add_argument('--batch', type=int, default=16, help='pretraining images per step (2 views each)')
     p.add_argument('--seg-batch', type=int, default=4, help='fine-tuning images per step')
@@ -168,6 +187,8 @@ def check_budget_args(p: argparse.ArgumentParser, args) -> None:
         p.error(f'--seg-scale {args.seg_scale} is smaller than the crop --size {args.size}')
     if args.seg_scale is not None and args.dataset_config:
         p.error('--seg-scale applies to the Dubai data; set the resize of --dataset-config in that config')
+    if not 0 <= args.probe_iters < args.finetune_iters:
+        p.error(f'--probe-iters must lie in [0, --finetune-iters {args.finetune_iters}), got {args.probe_iters}')
     if args.finetune_lr <= 0 or args.backbone_lr_mult < 0:
         p.error(
             f'--finetune-lr must be positive and --backbone-lr-mult non-negative, got '
@@ -279,6 +300,9 @@ def _scaled_dubai(root, size, scale=None):
 
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py'))
     seg = {k: cfg[k] for k in DATASET_KEYS}
+    # test-time augmentation around the same test scale: flips x scales (ratios of SCALE, not of the image)
+    for t in seg['tta_pipeline'][1]['transforms'][0]:
+        t.update(scale=(round(scale * t.pop('scale_factor')),) * 2)
     for key in ('train_dataloader', 'val_dataloader'):
         seg[key].dataset.data_root = root
         seg[key].dataset.pipeline = [
@@ -432,9 +456,12 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     cfg.model.decode_head.update(in_channels=chans[3] if args.decoder == 'fcn' else chans, num_classes=nc)
     cfg.model.auxiliary_head.update(in_channels=chans[2], num_classes=nc)
     cfg.model.backbone.init_cfg = None if ckpt is None else dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')
+    # the fine-tuning recipe flags change pretrained starts only (random-init has no features or statistics
+    # to protect, and its baseline is the plain recipe)
+    recipe = protocol == 'full' and method != 'random-init'
     if protocol == 'frozen':  # every stage, the stem and the BN statistics stay as initialised
         cfg.model.backbone.update(frozen_stages=4, norm_eval=True)
-    elif args.norm_eval:
+    elif recipe and args.norm_eval:
         cfg.model.backbone.norm_eval = True
     if fraction < 1:
         cfg.train_dataloader.dataset = dict(
@@ -444,8 +471,13 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=n, val_interval=n)
     cfg.param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=n, by_epoch=False)]
     cfg.optim_wrapper.optimizer.lr = args.finetune_lr
-    if args.backbone_lr_mult != 1 and protocol == 'full':
+    if recipe and args.backbone_lr_mult != 1:
         cfg.optim_wrapper.paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=args.backbone_lr_mult)})
+    if recipe and args.probe_iters:
+        cfg.custom_hooks = [
+            *cfg.get('custom_hooks', []),
+            dict(type='ProbeThenFinetuneHook', probe_iters=args.probe_iters),
+        ]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=n, max_keep_ckpts=1)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=max(1, min(10, n // 5)))
     cfg.train_dataloader.batch_size = args.seg_batch
@@ -579,17 +611,22 @@ def finished_checkpoint(work_dir, iters):
     return osp.abspath(ckpt) if osp.isfile(ckpt) else None
 
 
-def has_result(work_dir, iters):
-    """True when the run finished: its evaluation after ``iters`` iterations (or a tools/test.py result) exists."""
+def finished_metrics(work_dir, iters) -> Optional[dict]:
+    """The metrics of a finished run (its evaluation after ``iters`` iterations, or a tools/test.py result),
+    else None."""
     from grass_mm.analysis import ResultsNotFoundError, read_metrics
 
     if not finished_checkpoint(work_dir, iters):
-        return False
+        return None
     try:
-        read_metrics(work_dir)
+        return read_metrics(work_dir)[0]
     except (ResultsNotFoundError, ValueError):
-        return False
-    return True
+        return None
+
+
+def has_result(work_dir, iters) -> bool:
+    """True when the run finished (see :func:`finished_metrics`)."""
+    return finished_metrics(work_dir, iters) is not None
 
 
 def prepare_work_dir(work_dir: str, settings: dict) -> bool:
@@ -605,7 +642,8 @@ def prepare_work_dir(work_dir: str, settings: dict) -> bool:
             )
         with open(state) as f:
             before = json.load(f)
-        changed = {k: (before.get(k), v) for k, v in settings.items() if before.get(k) != v}
+        old = {k: before.get(k, NEW_SETTING_DEFAULTS.get(k)) for k in settings}
+        changed = {k: (old[k], v) for k, v in settings.items() if old[k] != v}
         if changed:
             what = ', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())
             raise SweepError(
@@ -674,8 +712,6 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
     ``records``: one dict per fine-tuning run (method, protocol, fraction, seed, work_dir, metrics);
     ``pretrain``: ``{(method, seed): (config path, checkpoint)}``.
     """
-    from grass_mm.analysis import read_metrics
-
     cfg_dir = osp.join(work_dir, 'configs')
     os.makedirs(cfg_dir, exist_ok=True)
     py = sys.executable
@@ -723,7 +759,8 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
                     rn = run_name(method, protocol, fraction, seed)
                     wd = osp.join(work_dir, 'finetune', rn)
                     what = f'{method}, {protocol}, {fraction:g} of the labels, seed {seed}'
-                    if getattr(args, 'report_only', False) and not has_result(wd, args.finetune_iters):
+                    metrics = finished_metrics(wd, args.finetune_iters)
+                    if getattr(args, 'report_only', False) and metrics is None:
                         steps.skip(f'fine-tuning ({what})', 'not run yet (--report-only)')
                         continue
                     ckpt = None if method == 'random-init' else pretrain.get((method, seed), (None, None))[1]
@@ -734,7 +771,7 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
                             type='SegVisualizationHook', draw=True, interval=pictures['interval']
                         )
                     cfg.dump(path)
-                    if has_result(wd, args.finetune_iters):
+                    if metrics is not None:
                         steps.skip(f'fine-tuning ({what})')
                     else:
                         steps.run(
@@ -745,7 +782,9 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
                             'finetune',
                             remaining()[1:],
                         )
-                    metrics, _, _ = read_metrics(wd)
+                        metrics = finished_metrics(wd, args.finetune_iters)
+                        if metrics is None:
+                            raise SweepError(f'fine-tuning {wd} finished without a validation result')
                     records.append(
                         dict(
                             method=method,

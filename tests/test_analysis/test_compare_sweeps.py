@@ -1,0 +1,75 @@
+"""tools/analysis/compare_sweeps.py: the paired gains of several sweeps side by side (table and plot)."""
+
+import os
+
+import numpy as np
+import pytest
+from scipy import stats
+from test_runtime._tools import run_tool
+
+from grass_mm.analysis.sweep_report import gains_across, gains_markdown, write_sweep_csv
+
+
+def _records(shift):
+    """random-init and SimCLR on 3 seeds, 2 fractions; SimCLR = random-init + shift + seed/10."""
+    out = []
+    for seed in range(3):
+        for fraction in (0.1, 1.0):
+            base = 20.0 + seed + 10 * fraction
+            for method, value in (('random-init', base), ('SimCLR', base + shift + seed / 10)):
+                out.append(
+                    dict(
+                        method=method,
+                        protocol='full',
+                        fraction=fraction,
+                        seed=seed,
+                        mIoU=value,
+                        OA=50.0,
+                        mAcc=40.0,
+                        work_dir=f'/runs/{method}/{fraction}/{seed}',
+                    )
+                )
+    return out
+
+
+def _half(diffs):
+    lo, hi = stats.t.interval(0.95, len(diffs) - 1, loc=np.mean(diffs), scale=stats.sem(diffs))
+    return (hi - lo) / 2
+
+
+def test_gains_across_sweeps():
+    rows = gains_across({'200 it': _records(-1.0), '800 it': _records(2.0)})
+    cell = {(r['label'], r['fraction']): r for r in rows}
+    assert set(cell) == {('200 it', 0.1), ('200 it', 1.0), ('800 it', 0.1), ('800 it', 1.0)}
+    diffs = [2.0, 2.1, 2.2]
+    r = cell[('800 it', 0.1)]
+    assert r['mean'] == pytest.approx(np.mean(diffs)) and r['half'] == pytest.approx(_half(diffs)) and r['n'] == 3
+    assert r['significant'] and (r['a'], r['b']) == ('SimCLR', 'random-init')
+    assert cell[('200 it', 1.0)]['mean'] == pytest.approx(-0.9)
+    md = gains_markdown(rows)
+    assert '| comparison | protocol | labels | 200 it | 800 it |' in md
+    assert f'| SimCLR - random-init | full | 0.1 | -0.90 ± {_half([-1.0, -0.9, -0.8]):.2f} * (n=3) | +2.10 ± ' in md
+
+
+def test_cli_writes_table_and_plot(tmp_path):
+    dirs = []
+    for name, shift in (('short', -1.0), ('long', 2.0)):
+        d = tmp_path / name
+        d.mkdir()
+        write_sweep_csv(_records(shift), str(d / 'results.csv'))
+        dirs.append(str(d))
+    out = str(tmp_path / 'gains')
+    proc = run_tool(['tools/analysis/compare_sweeps.py', f'200 it={dirs[0]}', dirs[1], '--out', out])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(out + '.md') as f:
+        md = f.read()
+    assert '| 200 it | long |' in md and '+2.10' in md
+    assert os.path.getsize(out + '.png') > 5000
+    # a folder without results, and a label given twice: one line each, nothing written
+    proc = run_tool(['tools/analysis/compare_sweeps.py', str(tmp_path / 'none'), '--out', str(tmp_path / 'x')])
+    assert proc.returncode != 0 and proc.stderr.strip() == (
+        f'error: {tmp_path / "none"}: no results.csv (not a finished sweep; run sweep.py --report-only there)'
+    )
+    proc = run_tool(['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[1]}', '--out', str(tmp_path / 'y')])
+    assert proc.returncode != 0 and "sweep label 'a' given twice" in proc.stderr
+    assert not any(p.name.startswith(('x.', 'y.')) for p in tmp_path.iterdir())
