@@ -140,6 +140,15 @@ def read_sweep_csv(path: str) -> List[dict]:
         ]
 
 
+def _fraction_axis(ax, fractions, protocol) -> None:
+    """Log x axis of label fractions in %, titled by the protocol."""
+    ax.set_xscale('log')
+    ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
+    ax.set_xlabel('labelled training images')
+    ax.set_title(f'{protocol} encoder' if protocol == 'frozen' else f'{protocol} fine-tuning')
+    ax.grid(alpha=0.3)
+
+
 def plot_sweep(
     records: Sequence[dict], path: str, confidence: float = 0.95, metric: str = 'mIoU', title: Optional[str] = None
 ) -> None:
@@ -166,11 +175,7 @@ def plot_sweep(
                     es.append(0 if math.isnan(half) else half)
             if xs:
                 ax.errorbar(xs, ys, yerr=es, marker='o', capsize=4, label=m)
-        ax.set_xscale('log')
-        ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
-        ax.set_xlabel('labelled training images')
-        ax.set_title(f'{p} encoder' if p == 'frozen' else f'{p} fine-tuning')
-        ax.grid(alpha=0.3)
+        _fraction_axis(ax, fractions, p)
     axes[0][0].set_ylabel(f'{metric} (%), mean ± {100 * confidence:g}% CI')
     axes[0][-1].legend()
     if title:
@@ -246,11 +251,7 @@ def plot_gains(rows: Sequence[dict], path: str, metric: str = 'mIoU', confidence
                 label=f'{comp} ({label})',
             )
         ax.axhline(0, color='k', lw=1, ls='--')
-        ax.set_xscale('log')
-        ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
-        ax.set_xlabel('labelled training images')
-        ax.set_title(f'{p} encoder' if p == 'frozen' else f'{p} fine-tuning')
-        ax.grid(alpha=0.3)
+        _fraction_axis(ax, fractions, p)
     axes[0][0].set_ylabel(f'{metric} gain (points), mean ± {100 * confidence:g}% CI')
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()

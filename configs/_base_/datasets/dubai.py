@@ -3,6 +3,7 @@
 # ``python tools/dataset_converters/dubai_aerial.py ../shared/data/dubai_aerial -o data/dubai_aerial``:
 # data/dubai_aerial/{img_dir,ann_dir}/{train,val}; index masks 0..5 = building, land, road,
 # vegetation, water, unlabeled; colours outside the palette (pure black) -> 255.
+_base_ = ['./tta_checked.py']  # tools/test.py --tta: 6 scales x flip, checked loaders
 dataset_type = 'DubaiAerialDataset'
 data_root = 'data/dubai_aerial'
 crop_size = (512, 512)
@@ -21,22 +22,6 @@ test_pipeline = [
     dict(type='Resize', scale=(1024, 1024), keep_ratio=True),
     dict(type='CheckedLoadAnnotations', reduce_zero_label=False),
     dict(type='PackSegInputs'),
-]
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [  # test-time augmentation (tools/test.py --tta), as mmseg's dataset bases: 6 scales x flip
-    dict(type='CheckedLoadImageFromFile', backend_args=None),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-            [
-                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-            ],
-            [dict(type='CheckedLoadAnnotations')],
-            [dict(type='PackSegInputs')],
-        ],
-    ),
 ]
 train_dataloader = dict(
     batch_size=4,

@@ -5,6 +5,7 @@
 # For the 4 damage levels use ``--task damage`` (post images; 0 background, 1 no-damage,
 # 2 minor, 3 major, 4 destroyed, 255 un-classified) with
 # ``dataset=dict(type='XBDDamageSegDataset')`` and ``num_classes = 5``.
+_base_ = ['./tta_checked.py']  # tools/test.py --tta: 6 scales x flip, checked loaders
 dataset_type = 'XBDSegDataset'
 data_root = 'data/xbd_mmseg'
 crop_size = (512, 512)
@@ -22,22 +23,6 @@ test_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='CheckedLoadAnnotations', reduce_zero_label=False),
     dict(type='PackSegInputs'),
-]
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [  # test-time augmentation (tools/test.py --tta), as mmseg's dataset bases: 6 scales x flip
-    dict(type='CheckedLoadImageFromFile', backend_args=None),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-            [
-                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-                dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-            ],
-            [dict(type='CheckedLoadAnnotations')],
-            [dict(type='PackSegInputs')],
-        ],
-    ),
 ]
 train_dataloader = dict(
     batch_size=4,
