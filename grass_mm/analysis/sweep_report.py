@@ -143,6 +143,7 @@ def read_sweep_csv(path: str) -> List[dict]:
 def _fraction_axis(ax, fractions, protocol) -> None:
     """Log x axis of label fractions in %, titled by the protocol."""
     ax.set_xscale('log')
+    ax.set_xlim(100 * min(fractions) / 1.5, 100 * max(fractions) * 1.5)
     ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
     ax.set_xlabel('labelled training images')
     ax.set_title(f'{protocol} encoder' if protocol == 'frozen' else f'{protocol} fine-tuning')
@@ -240,10 +241,11 @@ def plot_gains(rows: Sequence[dict], path: str, metric: str = 'mIoU', confidence
         for r in rows:
             if r['protocol'] == p:
                 lines.setdefault((f'{r["a"]} - {r["b"]}', r['label']), []).append(r)
-        for (comp, label), pts in lines.items():
+        for i, ((comp, label), pts) in enumerate(lines.items()):
             pts = sorted(pts, key=lambda r: r['fraction'])
+            dodge = 1.06 ** (i - (len(lines) - 1) / 2)  # side by side at one fraction (log x)
             ax.errorbar(
-                [100 * r['fraction'] for r in pts],
+                [100 * r['fraction'] * dodge for r in pts],
                 [r['mean'] for r in pts],
                 yerr=[0 if math.isnan(r['half']) else r['half'] for r in pts],
                 marker='o',
@@ -252,8 +254,8 @@ def plot_gains(rows: Sequence[dict], path: str, metric: str = 'mIoU', confidence
             )
         ax.axhline(0, color='k', lw=1, ls='--')
         _fraction_axis(ax, fractions, p)
+        ax.legend(fontsize=7)
     axes[0][0].set_ylabel(f'{metric} gain (points), mean ± {100 * confidence:g}% CI')
-    axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

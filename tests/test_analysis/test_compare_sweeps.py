@@ -65,11 +65,27 @@ def test_cli_writes_table_and_plot(tmp_path):
         md = f.read()
     assert '| 200 it | long |' in md and '+2.10' in md
     assert os.path.getsize(out + '.png') > 5000
-    # a folder without results, and a label given twice: one line each, nothing written
+    # two sweeps under one label are pooled (here: the same runs twice, so every seed is repeated: an error)
+    proc = run_tool(['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[0]}', '--out', str(tmp_path / 'y')])
+    assert proc.returncode != 0 and 'with seed 0' in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    half = tmp_path / 'half'
+    half.mkdir()
+    write_sweep_csv([r for r in _records(2.0) if r['fraction'] == 0.1], str(half / 'results.csv'))
+    rest = tmp_path / 'rest'
+    rest.mkdir()
+    write_sweep_csv([r for r in _records(2.0) if r['fraction'] == 1.0], str(rest / 'results.csv'))
+    proc = run_tool(['tools/analysis/compare_sweeps.py', f'p={half}', f'p={rest}', '--out', str(tmp_path / 'pooled')])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(tmp_path / 'pooled.md') as f:
+        pooled = f.read()
+    assert '| comparison | protocol | labels | p |' in pooled
+    assert (
+        '| SimCLR - random-init | full | 0.1 | +2.10' in pooled
+        and '| SimCLR - random-init | full | 1 | +2.10' in pooled
+    )
+    # a folder without results: one line, nothing written
     proc = run_tool(['tools/analysis/compare_sweeps.py', str(tmp_path / 'none'), '--out', str(tmp_path / 'x')])
     assert proc.returncode != 0 and proc.stderr.strip() == (
         f'error: {tmp_path / "none"}: no results.csv (not a finished sweep; run sweep.py --report-only there)'
     )
-    proc = run_tool(['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[1]}', '--out', str(tmp_path / 'y')])
-    assert proc.returncode != 0 and "sweep label 'a' given twice" in proc.stderr
     assert not any(p.name.startswith(('x.', 'y.')) for p in tmp_path.iterdir())

@@ -6,7 +6,9 @@ table and a plot of gain vs label fraction, one line per comparison and sweep.
         --out work_dirs/gains_vs_length
 
 Each SWEEP_DIR is a ``tools/experiments/sweep.py`` work dir (its ``results.csv``); the gains are the sweep's own
-paired differences (each pretraining - random-init and GraSS - SimCLR of the same seed and label subset).
+paired differences (each pretraining - random-init and GraSS - SimCLR of the same seed and label subset). Sweeps
+given the same LABEL are pooled into one line (e.g. one sweep per label fraction); a run that two of them hold
+for the same method, protocol, fraction and seed is an error.
 """
 
 import argparse
@@ -15,7 +17,8 @@ import sys
 
 
 def parse_sweeps(items):
-    """``LABEL=DIR`` or ``DIR`` (label = the folder name) -> ``{label: results.csv path}``."""
+    """``LABEL=DIR`` or ``DIR`` (label = the folder name) -> ``{label: [results.csv paths]}``; sweeps given the
+    same label are one line (e.g. one sweep per label fraction)."""
     out = {}
     for item in items:
         label, sep, path = item.partition('=')
@@ -24,9 +27,7 @@ def parse_sweeps(items):
         csv_path = osp.join(path, 'results.csv')
         if not osp.isfile(csv_path):
             raise ValueError(f'{path}: no results.csv (not a finished sweep; run sweep.py --report-only there)')
-        if label in out:
-            raise ValueError(f'sweep label {label!r} given twice')
-        out[label] = csv_path
+        out.setdefault(label, []).append(csv_path)
     return out
 
 
@@ -40,7 +41,10 @@ def main(argv=None):
     from grass_mm.analysis.sweep_report import gains_across, gains_markdown, plot_gains, read_sweep_csv
 
     try:
-        sweeps = {label: read_sweep_csv(path) for label, path in parse_sweeps(args.sweeps).items()}
+        sweeps = {
+            label: [r for path in paths for r in read_sweep_csv(path)]
+            for label, paths in parse_sweeps(args.sweeps).items()
+        }
         rows = gains_across(sweeps, args.metric, args.confidence)
     except ValueError as err:
         sys.exit(f'error: {err}')

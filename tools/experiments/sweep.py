@@ -301,8 +301,11 @@ def _scaled_dubai(root, size, scale=None):
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py'))
     seg = {k: cfg[k] for k in DATASET_KEYS}
     # test-time augmentation around the same test scale: flips x scales (ratios of SCALE, not of the image)
-    for t in seg['tta_pipeline'][1]['transforms'][0]:
-        t.update(scale=(round(scale * t.pop('scale_factor')),) * 2)
+    for tta in (t for t in seg['tta_pipeline'] if t['type'] == 'TestTimeAug'):
+        for group in tta['transforms']:
+            for t in group:
+                if t['type'] == 'Resize' and 'scale_factor' in t:
+                    t.update(scale=(round(scale * t.pop('scale_factor')),) * 2)
     for key in ('train_dataloader', 'val_dataloader'):
         seg[key].dataset.data_root = root
         seg[key].dataset.pipeline = [
