@@ -289,3 +289,58 @@ def test_sweep_folders_from_before_a_new_setting_resume(tmp_path):
     assert sw.prepare_work_dir(str(wd), settings) is True
     with pytest.raises(sw.SweepError, match='probe_iters: 0 -> 5'):
         sw.prepare_work_dir(str(wd), dict(settings, probe_iters=5))
+
+
+def test_weak_colour_recipe_end_to_end(tmp_path, rs_tiles):
+    """The remote-sensing recipe of the README's evidence: the weak-colour SimCLR and GraSS configs pretrain a few
+    iterations, their backbones fit the fine-tuning backbone (checked before anything runs), GraSS is compared
+    with the SimCLR of the same variant, and --probe-iters reaches the pretrained starts' fine-tuning only."""
+    out = str(tmp_path / 'wc')
+    qs = osp.join(REPO_ROOT, 'configs', 'quickstart')
+    proc = sweep(
+        '--work-dir',
+        out,
+        '--dataset-config',
+        'configs/smoke/potsdam_crop.py',
+        '--methods',
+        'random-init',
+        'SimCLR-wc',
+        'GraSS-wc',
+        '--pretrain-config',
+        f'SimCLR-wc={qs}/simclr_r18_quickstart_weak-colour.py',
+        '--pretrain-config',
+        f'GraSS-wc={qs}/grass_r18_quickstart_weak-colour.py',
+        '--fractions',
+        '1',
+        '--protocols',
+        'full',
+        '--seeds',
+        '0',
+        '--probe-iters',
+        '1',
+        *TINY,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with open(osp.join(out, 'results.md')) as f:
+        md = f.read()
+    assert '| GraSS-wc - SimCLR-wc | full | 1 |' in md
+    logs = {
+        m: ''.join(
+            open(p).read() for p in glob.glob(osp.join(out, 'finetune', m, 'full', 'frac1', 'seed0', '2*', '*.log'))
+        )
+        for m in ('random-init', 'simclr-wc', 'grass-wc')
+    }
+    assert (
+        'backbone fixed for the first 1 iterations' in logs['simclr-wc']
+        and 'the whole network trains' in logs['grass-wc']
+    )
+    assert 'ProbeThenFinetuneHook' not in logs['random-init']
+    from mmengine.config import Config
+
+    for m in ('simclr-wc', 'grass-wc'):  # the pretraining ran with the weak colour jitter of the recipe
+        cfg = Config.fromfile(glob.glob(osp.join(out, 'configs', f'pretrain_{m}_*.py'))[0])
+        multi = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'MultiView'][0]
+        views = [t for group in multi['transforms'] for t in group]
+        jitter = [j for t in views if t['type'] == 'RandomApply' for j in t['transforms'] if j['type'] == 'ColorJitter']
+        assert [(j['saturation'], j['hue']) for j in jitter] == [(0.0, 0.0)]
+        assert not any(t['type'] == 'RandomGrayscale' for t in views)
