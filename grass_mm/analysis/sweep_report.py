@@ -198,6 +198,41 @@ def gains_across(sweeps: Dict[str, Sequence[dict]], metric: str = 'mIoU', confid
     return rows
 
 
+def recipe_effects(
+    sweeps: Dict[str, Sequence[dict]], base: str, metric: str = 'mIoU', confidence: float = 0.95
+) -> List[dict]:
+    """What a fine-tuning recipe changes for the same start: each sweep's score of a method minus the ``base``
+    sweep's score of that method, paired by (protocol, fraction, seed), i.e. the same checkpoint and label subset.
+    Rows as :func:`gains_across` (``a`` = the method, ``b`` = ``'<method> (<base>)'``); the base has none.
+    """
+    if base not in sweeps:
+        raise ValueError(f'--against {base!r}: no sweep has that label (labels: {", ".join(sweeps)})')
+    ref = scores(sweeps[base], metric)
+    rows = []
+    for label, records in sweeps.items():
+        if label == base:
+            continue
+        for (method, protocol, fraction), sa in scores(records, metric).items():
+            diffs = paired_differences(sa, ref.get((method, protocol, fraction), {}))
+            if not diffs:
+                continue
+            mean, half, n = t_interval(diffs, confidence)
+            rows.append(
+                dict(
+                    label=label,
+                    a=method,
+                    b=f'{method} ({base})',
+                    protocol=protocol,
+                    fraction=fraction,
+                    mean=mean,
+                    half=half,
+                    n=n,
+                    significant=beyond_interval(mean, half),
+                )
+            )
+    return rows
+
+
 def gains_markdown(rows: Sequence[dict], metric: str = 'mIoU', confidence: float = 0.95) -> str:
     """Rows = (comparison, protocol, labels), columns = the sweeps' labels; cells = mean ± half width (n),
     ``*`` where the interval excludes 0."""

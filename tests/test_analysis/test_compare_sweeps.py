@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 from test_runtime._tools import run_tool
 
-from grass_mm.analysis.sweep_report import gains_across, gains_markdown, write_sweep_csv
+from grass_mm.analysis.sweep_report import gains_across, gains_markdown, recipe_effects, write_sweep_csv
 
 
 def _records(shift):
@@ -51,6 +51,20 @@ def test_gains_across_sweeps():
     assert f'| SimCLR - random-init | full | 0.1 | -0.90 ± {_half([-1.0, -0.9, -0.8]):.2f} * (n=3) | +2.10 ± ' in md
 
 
+def test_recipe_effects_pair_the_same_method_and_seed():
+    """A recipe's sweep against the plain one: SimCLR gains 3 + seed/10 over its plain self (the shift of
+    _records), random-init nothing; the base label itself has no row, an unknown base is refused."""
+    rows = recipe_effects({'plain': _records(-1.0), 'recipe': _records(2.0)}, 'plain')
+    cell = {(r['a'], r['fraction']): r for r in rows}
+    assert set(cell) == {(m, f) for m in ('random-init', 'SimCLR') for f in (0.1, 1.0)}
+    assert {r['label'] for r in rows} == {'recipe'} and cell[('SimCLR', 0.1)]['b'] == 'SimCLR (plain)'
+    assert cell[('SimCLR', 0.1)]['mean'] == pytest.approx(3.0) and cell[('SimCLR', 0.1)]['half'] == pytest.approx(0)
+    assert cell[('random-init', 1.0)]['mean'] == 0 and cell[('random-init', 1.0)]['n'] == 3
+    assert '| SimCLR - SimCLR (plain) | full | 0.1 | +3.00' in gains_markdown(rows)
+    with pytest.raises(ValueError, match="--against 'base': no sweep has that label"):
+        recipe_effects({'plain': _records(0.0)}, 'base')
+
+
 def test_cli_writes_table_and_plot(tmp_path):
     dirs = []
     for name, shift in (('short', -1.0), ('long', 2.0)):
@@ -65,6 +79,12 @@ def test_cli_writes_table_and_plot(tmp_path):
         md = f.read()
     assert '| 200 it | long |' in md and '+2.10' in md
     assert os.path.getsize(out + '.png') > 5000
+    proc = run_tool(
+        ['tools/analysis/compare_sweeps.py', f'200 it={dirs[0]}', dirs[1], '--against', '200 it', '--out', out]
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(out + '.md') as f:
+        assert "against '200 it'" in f.read() and '| SimCLR - SimCLR (200 it) | full | 1 | +3.00' in proc.stdout
     # two sweeps under one label are pooled (here: the same runs twice, so every seed is repeated: an error)
     proc = run_tool(['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[0]}', '--out', str(tmp_path / 'y')])
     assert proc.returncode != 0 and 'with seed 0' in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -3,6 +3,7 @@
 import copy
 
 import torch
+from mmengine.hooks import Hook
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -103,3 +104,52 @@ def tiny_batch(b=2, size=64, seed=0):
         d.set_metainfo(dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size)))
         samples.append(d)
     return x, samples
+
+
+# ----------------------------------------------------------------------------- runs through mmengine's Runner
+class Snapshots(Hook):
+    """Copies of the model's state after its weights are initialised (0) and after every training iteration."""
+
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.states = {}
+
+    def before_train(self, runner):
+        self.states[0] = copy.deepcopy(runner.model.state_dict())
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.states[runner.iter + 1] = copy.deepcopy(runner.model.state_dict())
+
+
+def tiny_runner(tmp_path, max_iters, hooks, backbone_norm_eval=False, batch_size=2):
+    """An mmengine Runner training the tiny FCN (2 classes) on 8 in-memory 64 px VTS images."""
+    from mmengine.runner import Runner
+
+    model = tiny_model('fcn', num_classes=2)
+    model['type'] = 'EncoderDecoder'
+    model['data_preprocessor']['size'] = (64, 64)
+    model['backbone']['norm_eval'] = backbone_norm_eval
+    pipeline = [dict(type='LoadImageFromNDArray'), dict(type='PackSegInputs')]
+    return Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            batch_size=batch_size,
+            num_workers=0,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            dataset=dict(type='VTSSegDataset', num_samples=8, size=64, seed=0, pipeline=pipeline),
+        ),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)),
+        custom_hooks=hooks,
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=10**6), logger=None),
+        default_scope='mmseg',
+        randomness=dict(seed=0),
+        experiment_name=tmp_path.name,
+    )
+
+
+def changed_keys(a, b, prefix):
+    """Floating-point entries under ``prefix`` that differ between two state dicts."""
+    return {k for k in a if k.startswith(prefix) and a[k].is_floating_point() and not torch.equal(a[k], b[k])}

@@ -134,6 +134,8 @@ def test_sweep_rerun_skips_finished_runs_and_resumes_an_interrupted_one(tiny_swe
         (['--pretrain-config', 'MoCo'], "--pretrain-config 'MoCo': expected NAME=CONFIG"),
         (['--pretrain-config', 'MoCo=no/such.py'], 'config file no/such.py does not exist'),
         (['--probe-iters', '2'], '--probe-iters must lie in [0, --finetune-iters 2), got 2'),
+        (['--finetune-optimizer', 'lamb'], "invalid choice: 'lamb'"),
+        (['--finetune-optimizer', 'adam', '--finetune-lr', '0'], '--finetune-lr must be positive'),
     ],
 )
 def test_sweep_bad_flags(tmp_path, extra, message):
@@ -276,6 +278,46 @@ def test_finetune_recipe_reaches_the_optimizer(tmp_path):
     assert all(not m.training for m in frozen.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
     # the frozen protocol does not take the full-fine-tuning multiplier
     assert 'paramwise_cfg' not in sw.finetune_config('SimCLR', args, data, None, 'frozen', 1.0, 0).optim_wrapper
+
+
+@pytest.mark.parametrize('method', ['SimCLR', 'random-init'])
+def test_finetune_optimizer_and_bn_reestimation(tmp_path, method):
+    """--finetune-optimizer adam gives every start (random-init too) mmengine's Adam at 1e-4 without weight decay,
+    read back from the built optimizer; --reestimate-bn adds ReestimateBNHook to pretrained starts only."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    sw = load_tool('tools/experiments/sweep.py')
+    args = sw.parse_args(['--finetune-optimizer', 'adam', '--reestimate-bn', *TINY])
+    data = sw._scaled_dubai(str(tmp_path), 64)
+    init_default_scope('mmseg')
+    cfg = sw.finetune_config(method, args, data, None, 'full', 1.0, 0)
+    optim = build_optim_wrapper(MODELS.build(cfg.model), cfg.optim_wrapper).optimizer
+    assert type(optim).__name__ == 'Adam'
+    assert {(g['lr'], g['weight_decay']) for g in optim.param_groups} == {(1e-4, 0.0)}
+    hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'ReestimateBNHook']
+    expected = [dict(type='ReestimateBNHook', num_samples=50 * args.seg_batch)] if method != 'random-init' else []
+    assert hooks == expected
+    # the default stays the fine-tuning config's SGD 0.01
+    plain = sw.finetune_config(method, sw.parse_args(TINY), data, None, 'full', 1.0, 0)
+    assert dict(plain.optim_wrapper.optimizer) == dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+
+def test_linear_neck_pretraining_fits_the_depth(tmp_path):
+    """The neck ablation's config (LinearNeck) gets the backbone's channels at every depth."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    sw = load_tool('tools/experiments/sweep.py')
+    config = osp.join(REPO_ROOT, 'configs', 'quickstart', 'simclr_r18_quickstart_weak-colour_linear-neck.py')
+    data = sw._scaled_dubai(str(tmp_path), 64)
+    init_default_scope('mmpretrain')
+    for depth, chans in ((18, 512), (50, 2048)):
+        args = sw.parse_args(['--pretrain-config', f'lin={config}', '--methods', 'lin', '--depth', str(depth)])
+        cfg = sw.pretrain_config('lin', args, data, 0)
+        model = MODELS.build(cfg.model)
+        assert model.neck.fc.in_features == chans and model.neck.fc.out_features == 128
 
 
 def test_sweep_folders_from_before_a_new_setting_resume(tmp_path):

@@ -40,9 +40,7 @@ values extend a finished study.
 """
 
 import argparse
-import copy
 import csv
-import functools
 import math
 import os
 import os.path as osp
@@ -193,18 +191,6 @@ def _update_transforms(pipeline, type_name, **kwargs):
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def _load(path):
-    from mmengine.config import Config
-
-    return Config.fromfile(path)
-
-
-def load_config(path):
-    """A fresh copy of the config file ``path`` (each file is parsed once: its ``mmseg::`` bases are slow to read)."""
-    return copy.deepcopy(_load(path))
-
-
 def feat_channels(args) -> int:
     """Channels of the last ResNet stage (stride 32 in pretraining, 8 in the dilated FCN backbone)."""
     return args.base_channels * 8 * (4 if args.depth >= 50 else 1)
@@ -222,7 +208,7 @@ def pretrain_config(method, args, r_img, share):
     """``configs/noisy_pairs/<method>_..._vts-pairs.py`` with this study's backbone, pairs and budget."""
     from mmengine.config import ConfigDict
 
-    cfg = load_config(PRETRAIN_CONFIGS[method])
+    cfg = sweep.load_config(PRETRAIN_CONFIGS[method])
     n, ch = args.pretrain_iters, feat_channels(args)
     proj = 64  # projection / queue feature size
     cfg.model.backbone.update(_backbone(args), norm_cfg=dict(type='BN'))
@@ -265,7 +251,7 @@ def eval_config(method, args, ckpt=None, r_img=None, share=None):
     from mmengine.config import ConfigDict
 
     protocol = 'finetune' if args.finetune else 'frozen'
-    cfg = load_config(EVAL_CONFIGS[protocol])
+    cfg = sweep.load_config(EVAL_CONFIGS[protocol])
     n, ch, size = args.eval_iters, feat_channels(args), (args.size, args.size)
     cfg.model.backbone.update(_backbone(args))
     cfg.model.backbone.init_cfg = None if ckpt is None else dict(type='Pretrained', checkpoint=ckpt, prefix='backbone.')

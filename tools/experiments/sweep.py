@@ -28,6 +28,8 @@ when started again with the same arguments.
 """
 
 import argparse
+import copy
+import functools
 import glob
 import json
 import os
@@ -73,16 +75,24 @@ BUDGET_KEYS = (
     'size',
     'view_size',
     'pretrain_config',
+    'finetune_optimizer',
     'finetune_lr',
     'backbone_lr_mult',
     'norm_eval',
     'probe_iters',
+    'reestimate_bn',
     'device',
     'reuse_pretraining',
     'seg_scale',
 )
 #: values of settings added later, for sweep folders written before they existed
-NEW_SETTING_DEFAULTS = {'probe_iters': 0}
+NEW_SETTING_DEFAULTS = {'probe_iters': 0, 'finetune_optimizer': 'sgd', 'reestimate_bn': False}
+#: fine-tuning optimizers: the fine-tuning config's own (mmseg's SGD, momentum 0.9, weight decay 5e-4; None), and
+#: the GraSS lab's Adam (no weight decay); with their default learning rates
+FINETUNE_OPTIMIZERS = {'sgd': None, 'adam': dict(type='Adam', weight_decay=0.0)}
+FINETUNE_DEFAULT_LR = {'sgd': 0.01, 'adam': 1e-4}
+#: --reestimate-bn: BN statistics averaged over this many training batches (random crops of the labelled images)
+REESTIMATE_BATCHES = 50
 #: the arguments that make a pretraining: another sweep's checkpoints are reused only when these match
 PRETRAIN_KEYS = (
     'data',
@@ -95,6 +105,18 @@ PRETRAIN_KEYS = (
     'view_size',
     'pretrain_config',
 )
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_config(path):
+    from mmengine.config import Config
+
+    return Config.fromfile(path)
+
+
+def load_config(path):
+    """A fresh copy of the config file ``path`` (each file is parsed once: its ``mmseg::`` bases are slow to read)."""
+    return copy.deepcopy(_parsed_config(osp.abspath(path)))
 
 
 class SweepError(RuntimeError):
@@ -124,7 +146,16 @@ def add_budget_args(p: argparse.ArgumentParser, pretrain_iters=200, finetune_ite
         '--warmup-share', type=float, default=0.5, help='share of the GraSS iterations spent in the SimCLR warm-up'
     )
     p.add_argument('--finetune-iters', type=int, default=finetune_iters, help='iterations of each fine-tuning')
-    p.add_argument('--finetune-lr', type=float, default=0.01, help='SGD learning rate of the fine-tuning')
+    p.add_argument(
+        '--finetune-optimizer',
+        default='sgd',
+        choices=sorted(FINETUNE_OPTIMIZERS),
+        help='optimizer of every fine-tuning, random-init included: sgd (momentum 0.9, weight decay 5e-4, as '
+        "mmseg's schedules) or adam (the GraSS lab's, no weight decay); poly decay either way",
+    )
+    p.add_argument(
+        '--finetune-lr', type=float, default=None, help='fine-tuning learning rate (default: sgd 0.01, adam 1e-4)'
+    )
     p.add_argument(
         '--backbone-lr-mult',
         type=float,
@@ -141,8 +172,15 @@ def add_budget_args(p: argparse.ArgumentParser, pretrain_iters=200, finetune_ite
         type=int,
         default=0,
         help='full fine-tuning from a pretrained backbone trains only the heads for the first PROBE_ITERS '
-        'iterations, then the whole network (ProbeThenFinetuneHook; linear probing, then fine-tuning). '
-        'These three recipe flags change pretrained starts only: random-init keeps the plain recipe',
+        'iterations, then the whole network (ProbeThenFinetuneHook; linear probing, then fine-tuning)',
+    )
+    p.add_argument(
+        '--reestimate-bn',
+        action='store_true',
+        help="fine-tuning from a pretrained backbone first re-estimates every BN layer's statistics on 50 "
+        'batches of the labelled training data (ReestimateBNHook; with --norm-eval they are then kept). '
+        'These four recipe flags change pretrained starts only: '
+        'random-init keeps the plain recipe',
     )
     p.add_argument('--batch', type=int, default=16, help='pretraining images per step (2 views each)')
     p.add_argument('--seg-batch', type=int, default=4, help='fine-tuning images per step')
@@ -189,6 +227,8 @@ def check_budget_args(p: argparse.ArgumentParser, args) -> None:
         p.error('--seg-scale applies to the Dubai data; set the resize of --dataset-config in that config')
     if not 0 <= args.probe_iters < args.finetune_iters:
         p.error(f'--probe-iters must lie in [0, --finetune-iters {args.finetune_iters}), got {args.probe_iters}')
+    if args.finetune_lr is None:
+        args.finetune_lr = FINETUNE_DEFAULT_LR[args.finetune_optimizer]
     if args.finetune_lr <= 0 or args.backbone_lr_mult < 0:
         p.error(
             f'--finetune-lr must be positive and --backbone-lr-mult non-negative, got '
@@ -296,9 +336,7 @@ def _scaled_dubai(root, size, scale=None):
     """``configs/_base_/datasets/dubai.py`` at ``root``: crops of ``size`` px from images resized to fit
     ``scale`` px (default ``2 * size``; the test images too)."""
     scale = scale or 2 * size
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py'))
+    cfg = load_config(osp.join(REPO, 'configs', '_base_', 'datasets', 'dubai.py'))
     seg = {k: cfg[k] for k in DATASET_KEYS}
     # test-time augmentation around the same test scale: flips x scales (ratios of SCALE, not of the image)
     for tta in (t for t in seg['tta_pipeline'] if t['type'] == 'TestTimeAug'):
@@ -322,12 +360,10 @@ def _scaled_dubai(root, size, scale=None):
 
 def prepare_data(args, work_dir):
     """-> dict(name, seg (the dataset keys of a config), num_classes, crop)."""
-    from mmengine.config import Config
-
     if args.dataset_config:
         if not osp.isfile(args.dataset_config):
             raise SweepError(f'--dataset-config {args.dataset_config} does not exist')
-        cfg = Config.fromfile(args.dataset_config)
+        cfg = load_config(args.dataset_config)
         missing = [k for k in ('train_dataloader', 'val_dataloader', 'val_evaluator') if k not in cfg]
         if missing:
             raise SweepError(f'--dataset-config {args.dataset_config} lacks {missing}')
@@ -404,9 +440,7 @@ def _with_view_size(pipeline, size):
 
 def pretrain_config(method, args, data, seed):
     """The pretraining config of ``method``: its config file with the sweep's data and budget."""
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(args.pretrain_configs[method])
+    cfg = load_config(args.pretrain_configs[method])
     n = args.pretrain_iters
     chans = CHANNELS[args.depth][-1]
     if cfg.model.get('backbone', {}).get('type') != 'ResNet':
@@ -415,8 +449,11 @@ def pretrain_config(method, args, data, seed):
             f'{cfg.model.get("backbone", {}).get("type")!r}, the fine-tuning backbone is ResNet'
         )
     cfg.model.backbone.depth = args.depth
-    if cfg.model.get('neck', {}).get('type') in ('NonLinearNeck', 'MoCoV2Neck', 'DenseCLNeck'):
+    neck = cfg.model.get('neck') or {}
+    if neck.get('type') in ('NonLinearNeck', 'MoCoV2Neck', 'DenseCLNeck'):
         cfg.model.neck.update(in_channels=chans, hid_channels=chans)
+    elif neck.get('type') == 'LinearNeck':
+        cfg.model.neck.in_channels = chans
     root, prefix = image_folder(data['seg'], 'train')
     ds = cfg.train_dataloader.dataset
     ds.update(
@@ -446,9 +483,7 @@ def pretrain_config(method, args, data, seed):
 
 def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0, seed=0):
     """FCN/UPerNet-R{depth} on the dataset, initialised from ``ckpt`` (None: random)."""
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(osp.join(QS_CONFIGS, f'{args.decoder}_r18_quickstart_vts.py'))
+    cfg = load_config(osp.join(QS_CONFIGS, f'{args.decoder}_r18_quickstart_vts.py'))
     for k, v in data['seg'].items():
         cfg[k] = v
     chans = CHANNELS[args.depth]
@@ -473,6 +508,8 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     n = args.finetune_iters
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=n, val_interval=n)
     cfg.param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=n, by_epoch=False)]
+    if FINETUNE_OPTIMIZERS[args.finetune_optimizer] is not None:
+        cfg.optim_wrapper.optimizer = dict(FINETUNE_OPTIMIZERS[args.finetune_optimizer])
     cfg.optim_wrapper.optimizer.lr = args.finetune_lr
     if recipe and args.backbone_lr_mult != 1:
         cfg.optim_wrapper.paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=args.backbone_lr_mult)})
@@ -481,6 +518,9 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
             *cfg.get('custom_hooks', []),
             dict(type='ProbeThenFinetuneHook', probe_iters=args.probe_iters),
         ]
+    if recipe and args.reestimate_bn:
+        reestimate = dict(type='ReestimateBNHook', num_samples=REESTIMATE_BATCHES * args.seg_batch)
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), reestimate]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=n, max_keep_ckpts=1)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=max(1, min(10, n // 5)))
     cfg.train_dataloader.batch_size = args.seg_batch
@@ -632,6 +672,13 @@ def has_result(work_dir, iters) -> bool:
     return finished_metrics(work_dir, iters) is not None
 
 
+def changed_settings(stored: dict, now: dict, keys) -> dict:
+    """``{key: (stored value, current value)}`` for the ``keys`` that differ; a setting added after the stored
+    marker was written reads as its default (:data:`NEW_SETTING_DEFAULTS`)."""
+    old = {k: stored.get(k, NEW_SETTING_DEFAULTS.get(k)) for k in keys}
+    return {k: (old[k], now[k]) for k in keys if old[k] != now[k]}
+
+
 def prepare_work_dir(work_dir: str, settings: dict) -> bool:
     """A new or empty folder, or an earlier sweep with the same settings (returns True: resumed)."""
     state = osp.join(work_dir, MARKER)
@@ -645,8 +692,7 @@ def prepare_work_dir(work_dir: str, settings: dict) -> bool:
             )
         with open(state) as f:
             before = json.load(f)
-        old = {k: before.get(k, NEW_SETTING_DEFAULTS.get(k)) for k in settings}
-        changed = {k: (old[k], v) for k, v in settings.items() if old[k] != v}
+        changed = changed_settings(before, settings, settings)
         if changed:
             what = ', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())
             raise SweepError(
@@ -687,8 +733,8 @@ def check_reuse(args) -> None:
         raise SweepError(f'--reuse-pretraining {src}: not a sweep work dir (no {MARKER})')
     with open(state) as f:
         theirs = json.load(f)
-    ours = budget_settings(args)
-    changed = [f'{k}: {theirs.get(k)!r} there, {ours[k]!r} here' for k in PRETRAIN_KEYS if theirs.get(k) != ours[k]]
+    changed = changed_settings(theirs, budget_settings(args), PRETRAIN_KEYS)
+    changed = [f'{k}: {a!r} there, {b!r} here' for k, (a, b) in changed.items()]
     if changed:
         raise SweepError(f'--reuse-pretraining {src}: other pretraining settings ({"; ".join(changed)})')
     missing = [
