@@ -43,6 +43,15 @@ def default_comparisons(methods: Sequence[str]) -> List[tuple]:
     return pairs
 
 
+def _paired_row(sa: Dict[int, float], sb: Dict[int, float], confidence: float, **keys) -> Optional[dict]:
+    """``keys`` plus the mean, half width, n and significance of ``sa - sb`` paired by seed (None: no common seed)."""
+    diffs = paired_differences(sa, sb)
+    if not diffs:
+        return None
+    mean, half, n = t_interval(diffs, confidence)
+    return dict(keys, mean=mean, half=half, n=n, significant=beyond_interval(mean, half))
+
+
 def paired_table(records, comparisons=None, metric='mIoU', confidence=0.95) -> List[dict]:
     """One row per (comparison, protocol, fraction): mean paired difference, half width, n."""
     sc = scores(records, metric)
@@ -55,22 +64,9 @@ def paired_table(records, comparisons=None, metric='mIoU', confidence=0.95) -> L
                 sa, sb = sc.get((a, protocol, fraction)), sc.get((b, protocol, fraction))
                 if not sa or not sb:
                     continue
-                diffs = paired_differences(sa, sb)
-                if not diffs:
-                    continue
-                mean, half, n = t_interval(diffs, confidence)
-                rows.append(
-                    dict(
-                        a=a,
-                        b=b,
-                        protocol=protocol,
-                        fraction=fraction,
-                        mean=mean,
-                        half=half,
-                        n=n,
-                        significant=beyond_interval(mean, half),
-                    )
-                )
+                row = _paired_row(sa, sb, confidence, a=a, b=b, protocol=protocol, fraction=fraction)
+                if row:
+                    rows.append(row)
     return rows
 
 
@@ -213,23 +209,11 @@ def recipe_effects(
         if label == base:
             continue
         for (method, protocol, fraction), sa in scores(records, metric).items():
-            diffs = paired_differences(sa, ref.get((method, protocol, fraction), {}))
-            if not diffs:
-                continue
-            mean, half, n = t_interval(diffs, confidence)
-            rows.append(
-                dict(
-                    label=label,
-                    a=method,
-                    b=f'{method} ({base})',
-                    protocol=protocol,
-                    fraction=fraction,
-                    mean=mean,
-                    half=half,
-                    n=n,
-                    significant=beyond_interval(mean, half),
-                )
-            )
+            sb = ref.get((method, protocol, fraction), {})
+            keys = dict(label=label, a=method, b=f'{method} ({base})', protocol=protocol, fraction=fraction)
+            row = _paired_row(sa, sb, confidence, **keys)
+            if row:
+                rows.append(row)
     return rows
 
 

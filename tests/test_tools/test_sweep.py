@@ -207,6 +207,13 @@ def test_sweep_reuses_another_sweeps_pretraining(tiny_sweep):
     assert cfg.model.backbone.init_cfg.checkpoint == osp.join(out, 'pretrain', 'simclr', 'seed1', 'iter_3.pth')
     assert cfg.model.backbone.norm_eval is True
     assert not osp.exists(osp.join(out2, 'pretrain'))
+    # a seed the first sweep never pretrained: refused, except by --report-only, which lists its runs as not run
+    more = common[: common.index('--seeds') + 1] + ['1', '9'] + common[common.index('--seeds') + 2 :]
+    proc = sweep('--work-dir', out2, '--reuse-pretraining', out, '--norm-eval', *more, timeout=300)
+    assert proc.returncode != 0 and 'no finished pretraining' in proc.stderr and 'seed9' in proc.stderr
+    proc = sweep('--work-dir', out2, '--reuse-pretraining', out, '--norm-eval', '--report-only', *more, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count('not run yet (--report-only)') == 3  # seed 9: its pretraining and 2 fine-tunings
     # other pretraining settings are refused before anything runs, naming the setting
     bad = [a if a != '3' else '7' for a in common]  # --pretrain-iters 3 -> 7
     proc = sweep('--work-dir', out + '_bad', '--reuse-pretraining', out, *bad, timeout=300)

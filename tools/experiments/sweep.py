@@ -744,7 +744,7 @@ def check_reuse(args) -> None:
         if m != 'random-init'
     ]
     missing = [p for p in missing if not osp.isfile(p)]
-    if missing:
+    if missing and not getattr(args, 'report_only', False):  # --report-only lists their runs as not run yet
         raise SweepError(f'--reuse-pretraining {src}: no finished pretraining {missing[0]} ({len(missing)} missing)')
 
 
