@@ -18,8 +18,8 @@ import math
 
 import torch
 from mmengine.dataset import DefaultSampler
+from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.engine.hooks import PreciseBNHook
 from mmpretrain.engine.hooks.precise_bn_hook import update_bn_stats
 from mmseg.registry import HOOKS
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -54,11 +54,12 @@ def reestimation_loader(loader: DataLoader, num_samples: int, seed: int) -> Data
 
 
 @HOOKS.register_module()
-class ReestimateBNHook(PreciseBNHook):
+class ReestimateBNHook(Hook):
     """Recompute every BN layer's running statistics on ``num_samples`` training samples before training starts.
 
-    Unlike mmpretrain's ``PreciseBNHook`` (which it subclasses and registers in the mmseg scope), it runs once,
-    before the first iteration, not after every ``interval``. The statistics average the per-batch ones of
+    The computation is mmpretrain's ``update_bn_stats`` (its ``PreciseBNHook`` runs it after every ``interval``
+    and cannot run it before training without stopping an ``InfiniteSampler``); this hook runs it once, before the
+    first iteration, in the mmseg scope. The statistics average the per-batch ones of
     ``num_samples`` samples in the training pipeline's batches; a labelled set smaller than that is passed over
     several times (with the pipeline's random crops and flips), a larger one is sampled.
 
@@ -76,7 +77,7 @@ class ReestimateBNHook(PreciseBNHook):
     def __init__(self, num_samples: int = 8192):
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
             raise ValueError(f'ReestimateBNHook: num_samples must be a positive int, got {num_samples!r}')
-        super().__init__(num_samples=num_samples, interval=1)
+        self.num_samples = num_samples
 
     def before_train(self, runner) -> None:
         if runner.iter > 0:  # resumed: the checkpoint holds the statistics training went on with
@@ -97,10 +98,3 @@ class ReestimateBNHook(PreciseBNHook):
             runner.model, reestimation_loader(loader, self.num_samples, runner.seed), self.num_samples, runner.logger
         )
         model.train(was_training)  # a backbone's norm_eval / frozen stages apply again
-
-    # the upstream hook's periodic re-estimation is not wanted: once, before training, is the recipe
-    def after_train_epoch(self, runner) -> None:
-        pass
-
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        pass
