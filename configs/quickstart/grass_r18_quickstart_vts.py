@@ -4,7 +4,7 @@
 # a 4x4 map for the 64 px views) rather than the paper's stage 4 (stride 32, 7x7 for 224 px views),
 # whose 2x2 map at this view size would make nearly every DAR the whole view.
 _base_ = ['./simclr_r18_quickstart_vts.py']
-model = dict(type='GraSS', gs_stage=-2, threshold=0.5, lam_norm='relu', crop_mode='nearest')
+model = dict(type='GraSS', gs_stage=-2, threshold=0.5, lam_norm='original', crop_mode='nearest')
 custom_hooks = [
     dict(type='PlainCheckpointHook'),
     dict(type='GraSSWarmupHook', warmup_iters=100),

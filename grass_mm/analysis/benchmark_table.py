@@ -60,6 +60,8 @@ def _metrics_from(record: dict, source: str) -> Dict[str, float]:
         if not math.isfinite(value):
             raise ValueError(f'{source}: {key} is {value}')
         out[name] = value
+    # per-class figures of ClassIoUMetric (IoU.<class>, share.<class>), kept as they are (NaN allowed)
+    out.update({k: float(v) for k, v in record.items() if k.startswith(('IoU.', 'share.'))})
     return out
 
 

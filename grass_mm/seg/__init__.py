@@ -2,6 +2,7 @@
 that feeds them the decode head's output during training only; plain-checkpoint export for deployment;
 the linear-probe-then-fine-tune and BN re-estimation hooks."""
 
+from .class_iou_metric import ClassIoUMetric  # noqa: F401  (mmseg METRICS)
 from .contrast_encoder_decoder import ContrastEncoderDecoder
 from .distance_transform import batched_edt
 from .export import plain_seg_checkpoint, plain_seg_model_cfg, plain_seg_state_dict

@@ -7,7 +7,15 @@ from mmpretrain.models.selfsup.simclr import GatherLayer, SimCLR
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .grass_functional import CC_BACKENDS, LAM_NORMS, crop_and_resize, dar_boxes, loss_attention_map
+from .grass_functional import (
+    BOX_MODES,
+    CC_BACKENDS,
+    LAM_NORMS,
+    crop_and_resize,
+    dar_boxes,
+    loss_attention_map,
+    random_box_positions,
+)
 
 
 @MODELS.register_module()
@@ -33,11 +41,16 @@ class GraSS(SimCLR):
         threshold (float): TA in [0, 1) for the DAR mask. Defaults to 0.5.
         lam_norm (str): per-sample normalisation of the LAM before thresholding, see
             :func:`~grass_mm.selfsup.grass_functional.loss_attention_map`:
-            'relu' (default, Grad-CAM: ``relu(LAM) / max``; a map with no positive value is
-            left uncropped), 'minmax' (``(LAM - min) / (max - min)``, keeps the raw ordering
-            whatever the sign) or 'original' (the original code's ``LAM / max``, unclamped: a
-            map whose max is < 0 flips sign, so its most negative place becomes the DAR; a
-            max of exactly 0 gives an all-zero map, i.e. the uncropped view).
+            'original' (default: the official code's ``LAM / max``, unclamped, with which the
+            paper tuned TA = 0.5; a map whose max is < 0 flips sign, so its most negative
+            place becomes the DAR; a max of exactly 0 gives an all-zero map, i.e. the
+            uncropped view), 'relu' (Grad-CAM: ``relu(LAM) / max``; smaller DARs wherever the
+            map has negative values) or 'minmax' (``(LAM - min) / (max - min)``).
+        box_mode (str): 'dar' (default, GraSS) crops the DAR boxes; 'random' is the
+            random-box control: the same guidance pass and DAR boxes, each moved to a
+            uniformly random position in its view (same number and sizes of crops, no
+            gradient guidance), see
+            :func:`~grass_mm.selfsup.grass_functional.random_box_positions`.
         crop_mode (str): 'nearest' (original) or 'bilinear'.
         cc_iters (int, optional): rounds of connected-component propagation of the 'device'
             labelling (see :func:`~grass_mm.selfsup.grass_functional.connected_components`).
@@ -59,7 +72,8 @@ class GraSS(SimCLR):
         head: dict,
         gs_stage: int = -1,
         threshold: float = 0.5,
-        lam_norm: str = 'relu',
+        lam_norm: str = 'original',
+        box_mode: str = 'dar',
         crop_mode: str = 'nearest',
         cc_iters: Optional[int] = None,
         cc_backend: str = 'auto',
@@ -72,6 +86,8 @@ class GraSS(SimCLR):
             raise ValueError(f'GraSS threshold (TA) must lie in [0, 1), got threshold={threshold!r}')
         if lam_norm not in LAM_NORMS:
             raise ValueError(f'GraSS lam_norm must be one of {LAM_NORMS}, got lam_norm={lam_norm!r}')
+        if box_mode not in BOX_MODES:
+            raise ValueError(f'GraSS box_mode must be one of {BOX_MODES}, got box_mode={box_mode!r}')
         if crop_mode not in ('nearest', 'bilinear'):
             raise ValueError(f"GraSS crop_mode must be 'nearest' or 'bilinear', got crop_mode={crop_mode!r}")
         if cc_backend not in CC_BACKENDS:
@@ -90,6 +106,7 @@ class GraSS(SimCLR):
         self.gs_stage = gs_stage % n
         self.threshold = float(threshold)
         self.lam_norm = lam_norm
+        self.box_mode = box_mode
         self.crop_mode = crop_mode
         self.cc_iters = cc_iters
         self.cc_backend = cc_backend
@@ -171,7 +188,8 @@ class GraSS(SimCLR):
 
         Args:
             views (Tensor): (2B, C, H, W) interleaved views.
-            return_maps (bool): also return the LAM (2B, H, W) and boxes (2B, 4).
+            return_maps (bool): also return the LAM (2B, H, W) and boxes (2B, 4) (with
+                ``box_mode='random'``: the moved boxes that were cropped).
 
         Returns:
             Tensor: crops (2B, C, H, W) [, LAM, boxes].
@@ -187,6 +205,8 @@ class GraSS(SimCLR):
             (grad,) = torch.autograd.grad(loss, feat)
         lam = loss_attention_map(feat.detach(), grad, size=(H, W), norm=self.lam_norm)
         boxes = dar_boxes(lam, self.threshold, self.cc_iters, self.cc_backend)
+        if self.box_mode == 'random':
+            boxes = random_box_positions(boxes, (H, W))
         crops = crop_and_resize(views, boxes, (H, W), self.crop_mode)
         if return_maps:
             return crops, lam, boxes

@@ -12,6 +12,8 @@ labelled by scipy in place, which is no transfer):
   tensors (exact, one call for the whole batch).
 * :func:`dar_boxes` - Discrimination Attention Region: threshold the LAM, keep the component
   that holds the LAM maximum, return its bounding box.
+* :func:`random_box_positions` - the same boxes moved to uniformly random positions (the
+  random-box control: DAR sizes, no gradient guidance).
 * :func:`crop_and_resize` - cut one box per image and resize it back to a given size.
 """
 
@@ -22,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-LAM_NORMS = ('relu', 'minmax', 'original')
+LAM_NORMS = ('original', 'relu', 'minmax')
+BOX_MODES = ('dar', 'random')
 CC_BACKENDS = ('auto', 'device', 'host')
 # 8-connectivity inside each (H, W) slice of a (B, H, W) stack, none across the batch
 _SLICE_8 = np.zeros((3, 3, 3), dtype=bool)
@@ -33,7 +36,7 @@ def loss_attention_map(
     feats: torch.Tensor,
     grads: torch.Tensor,
     size: Optional[Tuple[int, int]] = None,
-    norm: str = 'relu',
+    norm: str = 'original',
     eps: float = 1e-12,
 ) -> torch.Tensor:
     """Loss Attention Map, Grad-CAM style.
@@ -42,26 +45,27 @@ def loss_attention_map(
     (h, w) map, then bilinear upsampling (``align_corners=False``) to ``size``. ``max`` and
     ``min`` below are per sample, over the (h, w) map:
 
-    * ``norm='relu'`` (default, Grad-CAM): ``relu(LAM) / max(relu(LAM))``, in [0, 1]; a map
-      with no positive value becomes all zeros, i.e. constant, so its view is left uncropped.
+    * ``norm='original'`` (default): ``LAM / max``, the official GraSS code's normalisation,
+      with which its TA = 0.5 was tuned. No ReLU and no clamping: a map whose max is < 0 is
+      divided by a negative number, so its signs flip and its least attended (most negative)
+      place becomes the maximum, hence the DAR. The degenerate max == 0 (where the original
+      divides by zero and gets NaN / -inf, which leave its thresholded mask empty, i.e. the
+      whole view) becomes all zeros here: finite, constant, the same uncropped view.
+    * ``norm='relu'`` (Grad-CAM): ``relu(LAM) / max(relu(LAM))``, in [0, 1]; a map with no
+      positive value becomes all zeros, i.e. constant, so its view is left uncropped. The ReLU
+      raises the effective threshold wherever the map has negative values (smaller DARs).
     * ``norm='minmax'``: ``(LAM - min) / (max - min)``, in [0, 1]; the ordering of the raw map
       is kept whatever its sign; a constant map becomes all zeros.
-    * ``norm='original'``: ``LAM / max``, the original GraSS code's normalisation, to reproduce
-      it exactly. No clamping: a map whose max is < 0 is divided by a negative number, so its
-      signs flip and its least attended (most negative) place becomes the maximum, hence the
-      DAR. A map whose max is exactly 0 (where the original divides by zero and gets
-      NaN / -inf, which leave its thresholded mask empty, i.e. the whole view) becomes all
-      zeros here: finite, constant, the same uncropped view.
 
     Args:
         feats (Tensor): A, shape (B, C, h, w).
         grads (Tensor): dL/dA, shape (B, C, h, w).
         size (tuple[int, int], optional): (H, W) to upsample to. None keeps (h, w).
-        norm (str): 'relu', 'minmax' or 'original'.
+        norm (str): 'original' (default), 'relu' or 'minmax'.
 
     Returns:
-        Tensor: LAM, shape (B, H, W), dtype float32; in [0, 1] for 'relu' and 'minmax'; for
-        'original' <= 1 when max > 0, all 0 when max == 0, >= 1 when max < 0.
+        Tensor: LAM, shape (B, H, W), dtype float32; for 'original' <= 1 when max > 0, all 0
+        when max == 0, >= 1 when max < 0; in [0, 1] for 'relu' and 'minmax'.
     """
     if norm not in LAM_NORMS:
         raise ValueError(f'LAM norm must be one of {LAM_NORMS}, got norm={norm!r}')
@@ -205,6 +209,35 @@ def dar_boxes(
     boxes = torch.stack([x0, y0, x1, y1], dim=1)
     full = torch.tensor([0, 0, W - 1, H - 1], device=lam.device)
     return torch.where(has_region[:, None], boxes, full)
+
+
+def random_box_positions(boxes: torch.Tensor, size: Tuple[int, int], generator=None) -> torch.Tensor:
+    """The same boxes at uniformly random positions: the random-box control of GraSS.
+
+    Each box keeps its height and width; its top-left corner is drawn uniformly among the
+    positions where it fits in the (H, W) view, independently per box. Fed with the DAR boxes
+    of a batch, the control crops exactly as many boxes of exactly the DARs' sizes, only not
+    where the gradient points.
+
+    Args:
+        boxes (Tensor): int (x0, y0, x1, y1) inclusive, shape (B, 4), inside the view.
+        size (tuple[int, int]): (H, W) of the view.
+        generator (torch.Generator, optional): source of the random positions (on the boxes'
+            device); None uses the global generator.
+
+    Returns:
+        Tensor: int64 boxes (x0, y0, x1, y1), shape (B, 4), same widths and heights.
+    """
+    if boxes.dim() != 2 or boxes.size(1) != 4:
+        raise ValueError(f'boxes must be (B, 4), got {tuple(boxes.shape)}')
+    H, W = size
+    x0, y0, x1, y1 = boxes.long().unbind(1)
+    w, h = x1 - x0 + 1, y1 - y0 + 1  # (B,)
+    u = torch.rand(boxes.size(0), 2, device=boxes.device, generator=generator)
+    # floor(u * n) lies in [0, n - 1] for u in [0, 1); the minimum guards u rounding up to 1
+    nx = torch.minimum((u[:, 0] * (W - w + 1)).floor().long(), W - w)
+    ny = torch.minimum((u[:, 1] * (H - h + 1)).floor().long(), H - h)
+    return torch.stack([nx, ny, nx + w - 1, ny + h - 1], dim=1)
 
 
 def crop_and_resize(

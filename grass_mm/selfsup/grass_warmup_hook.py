@@ -18,11 +18,23 @@ class GraSSWarmupHook(Hook):
     Args:
         warmup_epochs (int, optional): epochs of plain SimCLR (epoch-based loops).
         warmup_iters (int, optional): iterations of plain SimCLR. Give exactly one of the two.
+        save_warmup_checkpoint (bool): save a resumable checkpoint (model, optimizer, schedulers)
+            named ``warmup_end.pth`` in the work dir when the warm-up ends, so that another stage
+            2 (e.g. the random-box control, ``model.box_mode='random'``) can start from the very
+            same warm-up with ``load_from=.../warmup_end.pth`` and ``resume=True``.
+            Defaults to False.
     """
+
+    WARMUP_CHECKPOINT = 'warmup_end.pth'
 
     priority = 'NORMAL'
 
-    def __init__(self, warmup_epochs: Optional[int] = None, warmup_iters: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        warmup_epochs: Optional[int] = None,
+        warmup_iters: Optional[int] = None,
+        save_warmup_checkpoint: bool = False,
+    ) -> None:
         if (warmup_epochs is None) == (warmup_iters is None):
             raise ValueError(
                 'GraSSWarmupHook needs exactly one of warmup_epochs / warmup_iters, got '
@@ -33,6 +45,7 @@ class GraSSWarmupHook(Hook):
                 raise ValueError(f'GraSSWarmupHook {name} must be an int >= 0, got {name}={v!r}')
         self.warmup_epochs = warmup_epochs
         self.warmup_iters = warmup_iters
+        self.save_warmup_checkpoint = bool(save_warmup_checkpoint)
 
     def in_gs_stage(self, runner) -> bool:
         if self.warmup_iters is not None:
@@ -50,3 +63,17 @@ class GraSSWarmupHook(Hook):
                 f'from epoch {runner.epoch}, iter {runner.iter}'
             )
         model.set_gs(gs)
+
+    def _save(self, runner, by_epoch: bool) -> None:
+        # called after the last warm-up iteration / epoch: mmengine records iter + 1 (epoch + 1), so a resumed
+        # run starts at the first gradient-guided step
+        runner.save_checkpoint(runner.work_dir, self.WARMUP_CHECKPOINT, by_epoch=by_epoch)
+        runner.logger.info(f'GraSSWarmupHook: warm-up checkpoint {self.WARMUP_CHECKPOINT} saved')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self.save_warmup_checkpoint and self.warmup_iters is not None and runner.iter + 1 == self.warmup_iters:
+            self._save(runner, by_epoch=False)
+
+    def after_train_epoch(self, runner) -> None:
+        if self.save_warmup_checkpoint and self.warmup_epochs is not None and runner.epoch + 1 == self.warmup_epochs:
+            self._save(runner, by_epoch=True)

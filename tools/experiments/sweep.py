@@ -51,7 +51,20 @@ BUILTIN_PRETRAIN = {
     'SimCLR': osp.join(QS_CONFIGS, 'simclr_r18_quickstart_vts.py'),
     'GraSS': osp.join(QS_CONFIGS, 'grass_r18_quickstart_vts.py'),
 }
-PROTOCOLS = ('frozen', 'full')
+#: the random-box control: the GraSS config with ``box_mode='random'``, resumed from that GraSS run's warm-up
+#: checkpoint (same warm-up, same number and sizes of crops as the DARs, random positions)
+RANDOM_BOX_CONTROLS = {'GraSS-random-boxes': 'GraSS'}
+#: the positive control: the encoder of the random-init, full fine-tuning, 100%-label run of the same fold and
+#: seed (trained with labels on the fold's training images; run first if the plan lacks it), then evaluated like a
+#: pretraining
+SUPERVISED = 'supervised'
+#: linear: a 1x1 conv on the frozen encoder's last features (BN frozen, no auxiliary head); frozen: the FCN/UPerNet
+#: head on the frozen encoder; full: the whole network
+PROTOCOLS = ('linear', 'frozen', 'full')
+#: the linear probe's learning rate, as a multiple of --finetune-lr (a single layer takes a larger step)
+LINEAR_LR_MULT = 10.0
+#: cross-validation schemes: none (the data's own train/val split) or tiles (leave one tile out)
+FOLD_SCHEMES = ('none', 'tiles')
 CHANNELS = {18: [64, 128, 256, 512], 34: [64, 128, 256, 512], 50: [256, 512, 1024, 2048]}
 DATASET_KEYS = (
     'train_dataloader',
@@ -84,9 +97,10 @@ BUDGET_KEYS = (
     'device',
     'reuse_pretraining',
     'seg_scale',
+    'folds',
 )
 #: values of settings added later, for sweep folders written before they existed
-NEW_SETTING_DEFAULTS = {'probe_iters': 0, 'finetune_optimizer': 'sgd', 'reestimate_bn': False}
+NEW_SETTING_DEFAULTS = {'probe_iters': 0, 'finetune_optimizer': 'sgd', 'reestimate_bn': False, 'folds': 'none'}
 #: fine-tuning optimizers: the fine-tuning config's own (mmseg's SGD, momentum 0.9, weight decay 5e-4; None), and
 #: the GraSS lab's Adam (no weight decay); with their default learning rates
 FINETUNE_OPTIMIZERS = {'sgd': None, 'adam': dict(type='Adam', weight_decay=0.0)}
@@ -279,9 +293,25 @@ def parse_args(argv=None):
     p.add_argument(
         '--protocols',
         nargs='+',
-        default=list(PROTOCOLS),
+        default=['frozen', 'full'],
         choices=PROTOCOLS,
-        help='frozen encoder and/or full fine-tuning',
+        help='linear (1x1 conv on the frozen encoder, BN frozen), frozen (FCN/UPerNet head on the frozen encoder) '
+        'and/or full fine-tuning',
+    )
+    p.add_argument(
+        '--folds',
+        default='none',
+        choices=FOLD_SCHEMES,
+        help='tiles: leave-one-tile-out cross-validation over the tile_N folders of the Dubai data (each fold '
+        "pretrains and fine-tunes on the other tiles and evaluates on its own); none: the data's own split",
+    )
+    p.add_argument(
+        '--fold-tiles',
+        nargs='+',
+        default=None,
+        metavar='TILE',
+        help='with --folds tiles: run only these folds (e.g. tile_1 tile_2; another process may run the others '
+        'in the same --work-dir); default: every tile',
     )
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--confidence', type=float, default=0.95, help='confidence level of the intervals')
@@ -298,12 +328,18 @@ def parse_args(argv=None):
 
 
 def check_plan_args(p, args) -> None:
-    unknown = [m for m in args.methods if m != 'random-init' and m not in args.pretrain_configs]
+    known = {'random-init', SUPERVISED, *args.pretrain_configs, *RANDOM_BOX_CONTROLS}
+    unknown = [m for m in args.methods if m not in known]
     if unknown:
         p.error(
-            f'unknown method(s) {unknown}: use random-init, {", ".join(sorted(args.pretrain_configs))} '
+            f'unknown method(s) {unknown}: use random-init, {", ".join(sorted(known - {"random-init"}))} '
             f'or add one with --pretrain-config NAME=CONFIG'
         )
+    for control, base in RANDOM_BOX_CONTROLS.items():
+        if control in args.methods and base not in args.methods:
+            p.error(f'--methods {control} starts from the warm-up of {base}: list {base} too')
+    if getattr(args, 'fold_tiles', None) and getattr(args, 'folds', 'none') != 'tiles':
+        p.error('--fold-tiles needs --folds tiles')
     for key in ('methods', 'fractions', 'protocols', 'seeds'):
         vals = getattr(args, key)
         if len(set(vals)) != len(vals):
@@ -358,8 +394,34 @@ def _scaled_dubai(root, size, scale=None):
     return dict(name='Dubai', seg=seg, num_classes=6, crop=(size, size))
 
 
-def prepare_data(args, work_dir):
-    """-> dict(name, seg (the dataset keys of a config), num_classes, crop)."""
+def tile_folds(args):
+    """``--folds tiles``: ``(every tile of the Dubai data, the tiles whose folds run now)``."""
+    if args.dataset_config:
+        raise SweepError('--folds tiles needs the Dubai data (tile_N folders), not --dataset-config')
+    src = args.data or DEMO_DATA
+    tiles = sorted(
+        (d for d in os.listdir(src) if re.fullmatch(r'tile_\d+', d) and osp.isdir(osp.join(src, d, 'images')))
+        if osp.isdir(src)
+        else [],
+        key=lambda d: int(d[5:]),
+    )
+    if args.reuse_pretraining:
+        raise SweepError('--folds tiles pretrains per fold: --reuse-pretraining does not apply')
+    if len(tiles) < 2:
+        raise SweepError(f'--folds tiles: {src} needs at least two tile_N/images folders (the raw Kaggle layout)')
+    chosen = args.fold_tiles or tiles
+    unknown = sorted(set(chosen) - set(tiles))
+    if unknown:
+        raise SweepError(f'--fold-tiles {" ".join(unknown)}: no such tile in {src} (tiles: {" ".join(tiles)})')
+    return tiles, [t for t in tiles if t in chosen]
+
+
+def prepare_data(args, work_dir, val_tile=None):
+    """-> dict(name, seg (the dataset keys of a config), num_classes, crop).
+
+    ``val_tile``: convert the raw Dubai data with that tile as the validation split (a fold of ``--folds tiles``);
+    default tile_6.
+    """
     if args.dataset_config:
         if not osp.isfile(args.dataset_config):
             raise SweepError(f'--dataset-config {args.dataset_config} does not exist')
@@ -399,6 +461,8 @@ def prepare_data(args, work_dir):
     if not osp.isdir(src):
         raise SweepError(f'{what} is not a folder')
     if osp.isdir(osp.join(src, 'img_dir', 'train')):
+        if val_tile:
+            raise SweepError(f'{what}: a converted root has a fixed split; --folds tiles needs the raw tile_N layout')
         return _scaled_dubai(osp.abspath(src), args.size, args.seg_scale)
     if not glob.glob(osp.join(src, 'tile_*', 'images')):
         raise SweepError(
@@ -408,7 +472,7 @@ def prepare_data(args, work_dir):
     if not osp.isdir(osp.join(root, 'img_dir', 'train')):
         print(f'[data] converting the Dubai aerial data {src} -> {root}', flush=True)
         try:
-            convert_dubai_aerial(src, root)
+            convert_dubai_aerial(src, root, val_tiles=(val_tile or 'tile_6',))
         except (FileNotFoundError, ValueError) as err:
             raise SweepError(f'{what}: {err}') from None
     return _scaled_dubai(root, args.size, args.seg_scale)
@@ -439,13 +503,21 @@ def _with_view_size(pipeline, size):
 
 
 def pretrain_config(method, args, data, seed):
-    """The pretraining config of ``method``: its config file with the sweep's data and budget."""
-    cfg = load_config(args.pretrain_configs[method])
+    """The pretraining config of ``method``: its config file with the sweep's data and budget.
+
+    A GraSS run also saves its warm-up checkpoint (``warmup_end.pth``); a random-box control
+    (:data:`RANDOM_BOX_CONTROLS`) is its GraSS config with ``box_mode='random'``, which the runner resumes from that
+    checkpoint.
+    """
+    base = RANDOM_BOX_CONTROLS.get(method, method)
+    cfg = load_config(args.pretrain_configs[base])
+    if method in RANDOM_BOX_CONTROLS:
+        cfg.model.box_mode = 'random'
     n = args.pretrain_iters
     chans = CHANNELS[args.depth][-1]
     if cfg.model.get('backbone', {}).get('type') != 'ResNet':
         raise SweepError(
-            f'pretraining config of {method} ({args.pretrain_configs[method]}): backbone type '
+            f'pretraining config of {method} ({args.pretrain_configs[base]}): backbone type '
             f'{cfg.model.get("backbone", {}).get("type")!r}, the fine-tuning backbone is ResNet'
         )
     cfg.model.backbone.depth = args.depth
@@ -475,7 +547,9 @@ def pretrain_config(method, args, data, seed):
     cfg.log_processor = dict(by_epoch=False)
     cfg.randomness = dict(seed=seed)
     cfg.custom_hooks = [
-        dict(h, warmup_iters=int(round(args.warmup_share * n))) if h['type'] == 'GraSSWarmupHook' else h
+        dict(h, warmup_iters=int(round(args.warmup_share * n)), save_warmup_checkpoint=True)
+        if h['type'] == 'GraSSWarmupHook'
+        else h
         for h in cfg.get('custom_hooks', [])
     ]
     return cfg
@@ -497,8 +571,22 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     # the fine-tuning recipe flags change pretrained starts only (random-init has no features or statistics
     # to protect, and its baseline is the plain recipe)
     recipe = protocol == 'full' and method != 'random-init'
-    if protocol == 'frozen':  # every stage, the stem and the BN statistics stay as initialised
+    if protocol in ('frozen', 'linear'):  # every stage, the stem and the BN statistics stay as initialised
         cfg.model.backbone.update(frozen_stages=4, norm_eval=True)
+    if protocol == 'linear':  # a 1x1 conv (conv_seg) on the last stage's features: no conv, no dropout, no aux head
+        cfg.model.decode_head = dict(
+            cfg.model.decode_head,
+            type='FCNHead',
+            in_index=3,
+            in_channels=chans[3],
+            channels=chans[3],
+            num_convs=0,
+            concat_input=False,
+            dropout_ratio=0.0,
+        )
+        for key in ('kernel_size', 'dilation', 'pool_scales', 'input_transform'):
+            cfg.model.decode_head.pop(key, None)
+        cfg.model.auxiliary_head = None
     elif recipe and args.norm_eval:
         cfg.model.backbone.norm_eval = True
     if fraction < 1:
@@ -510,7 +598,7 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     cfg.param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=n, by_epoch=False)]
     if FINETUNE_OPTIMIZERS[args.finetune_optimizer] is not None:
         cfg.optim_wrapper.optimizer = dict(FINETUNE_OPTIMIZERS[args.finetune_optimizer])
-    cfg.optim_wrapper.optimizer.lr = args.finetune_lr
+    cfg.optim_wrapper.optimizer.lr = args.finetune_lr * (LINEAR_LR_MULT if protocol == 'linear' else 1.0)
     if recipe and args.backbone_lr_mult != 1:
         cfg.optim_wrapper.paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=args.backbone_lr_mult)})
     if recipe and args.probe_iters:
@@ -526,6 +614,9 @@ def finetune_config(method, args, data, ckpt=None, protocol='full', fraction=1.0
     cfg.train_dataloader.batch_size = args.seg_batch
     _loaders(cfg, args.workers)
     cfg.randomness = dict(seed=seed)
+    for key in ('val_evaluator', 'test_evaluator'):  # per-class IoU and test-pixel shares for the reports
+        if cfg.get(key, {}).get('type') == 'IoUMetric':
+            cfg[key] = dict(cfg[key], type='ClassIoUMetric')
     cfg.grass_mm_meta = dict(method=method, dataset=data['name'], protocol=protocol, fraction=fraction, seed=seed)
     return cfg
 
@@ -541,7 +632,7 @@ def check_backbones(args, data) -> None:
     init_default_scope('mmseg')
     seg_keys = set(SEG_MODELS.build(finetune_config('random-init', args, data).model.backbone).state_dict())
     for method in args.methods:
-        if method == 'random-init':
+        if method in ('random-init', SUPERVISED, *RANDOM_BOX_CONTROLS):  # the last two: checked through their base
             continue
         cfg = pretrain_config(method, args, data, seed=0)
         try:
@@ -717,7 +808,7 @@ def undo_work_dir(work_dir: str, existed: bool) -> None:
 
 
 def budget_settings(args) -> dict:
-    out = {k: getattr(args, k) for k in BUDGET_KEYS}
+    out = {k: getattr(args, k, NEW_SETTING_DEFAULTS.get(k)) for k in BUDGET_KEYS}
     out['pretrain_config'] = sorted(args.pretrain_config)
     if out['reuse_pretraining']:
         out['reuse_pretraining'] = osp.abspath(out['reuse_pretraining'])
@@ -741,7 +832,7 @@ def check_reuse(args) -> None:
         osp.join(src, 'pretrain', m.lower(), f'seed{s}', f'iter_{args.pretrain_iters}.pth')
         for s in args.seeds
         for m in args.methods
-        if m != 'random-init'
+        if m not in ('random-init', SUPERVISED)
     ]
     missing = [p for p in missing if not osp.isfile(p)]
     if missing and not getattr(args, 'report_only', False):  # --report-only lists their runs as not run yet
@@ -764,7 +855,10 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
     cfg_dir = osp.join(work_dir, 'configs')
     os.makedirs(cfg_dir, exist_ok=True)
     py = sys.executable
-    ssl = [m for m in args.methods if m != 'random-init']
+    report_only = getattr(args, 'report_only', False)
+    # a random-box control resumes its GraSS run's warm-up: pretrain the bases first
+    ssl = [m for m in args.methods if m not in ('random-init', SUPERVISED, *RANDOM_BOX_CONTROLS)]
+    ssl += [m for m in args.methods if m in RANDOM_BOX_CONTROLS]
     n_pre = len(ssl) * len(args.seeds)
     n_ft = len(args.methods) * len(args.protocols) * len(args.fractions) * len(args.seeds)
     steps = Steps(work_dir, args.device, total=n_pre + n_ft + steps_extra, quiet=quiet)
@@ -773,23 +867,35 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
     def remaining():
         return kinds[steps.done :]
 
+    def pretrain_dir(method, seed):
+        return osp.join(args.reuse_pretraining or work_dir, 'pretrain', method.lower(), f'seed{seed}')
+
     pretrain = {}
     for seed in args.seeds:
         for method in ssl:
             name = f'{method.lower()}_r{args.depth}_{data["name"].lower()}_seed{seed}'
             path = osp.join(cfg_dir, 'pretrain_' + name + '.py')
-            wd = osp.join(args.reuse_pretraining or work_dir, 'pretrain', method.lower(), f'seed{seed}')
-            pretrain_config(method, args, data, seed).dump(path)
+            wd = pretrain_dir(method, seed)
+            cfg = pretrain_config(method, args, data, seed)
+            if method in RANDOM_BOX_CONTROLS:
+                from grass_mm.selfsup import GraSSWarmupHook
+
+                base_ckpt = pretrain.get((RANDOM_BOX_CONTROLS[method], seed), (None, None))[1]
+                warm = osp.join(osp.dirname(base_ckpt or ''), GraSSWarmupHook.WARMUP_CHECKPOINT)
+                cfg.update(load_from=warm, resume=True)
+            cfg.dump(path)
             ckpt = finished_checkpoint(wd, args.pretrain_iters)
             title = f'pretraining {method} (ResNet-{args.depth}, {args.pretrain_iters} iterations, seed {seed})'
             if ckpt:
                 steps.skip(title)
-            elif getattr(args, 'report_only', False):
+            elif report_only:
                 steps.skip(title, 'not run yet (--report-only)')
                 continue
             elif args.reuse_pretraining:
                 raise SweepError(f'--reuse-pretraining: {wd} holds no iter_{args.pretrain_iters}.pth')
             else:
+                if method in RANDOM_BOX_CONTROLS and not osp.isfile(cfg.load_from):
+                    raise SweepError(f'{method}: the warm-up checkpoint {cfg.load_from} of its GraSS run is missing')
                 steps.run(
                     title,
                     [py, osp.join(TOOLS, 'train.py'), path, '--work-dir', wd],
@@ -800,51 +906,61 @@ def run_sweep(args, work_dir, data, steps_extra=0, quiet=False, pictures=None):
                 ckpt = last_checkpoint(wd)
             pretrain[(method, seed)] = (path, ckpt)
 
+    done = {}  # run name -> record
+
+    def finetune(method, protocol, fraction, seed):
+        """The record of one fine-tuning run (run now unless finished), or None (--report-only, not run yet)."""
+        rn = run_name(method, protocol, fraction, seed)
+        if rn in done:
+            return done[rn]
+        wd = osp.join(work_dir, 'finetune', rn)
+        what = f'{method}, {protocol}, {fraction:g} of the labels, seed {seed}'
+        metrics = finished_metrics(wd, args.finetune_iters)
+        if report_only and metrics is None:
+            steps.skip(f'fine-tuning ({what})', 'not run yet (--report-only)')
+            return None
+        if method == 'random-init':
+            ckpt = None
+        elif method == SUPERVISED:  # the positive control's encoder: trained with all labels of these images
+            source = finetune('random-init', 'full', 1.0, seed)
+            ckpt = None if source is None else finished_checkpoint(source['work_dir'], args.finetune_iters)
+            if ckpt is None:
+                steps.skip(f'fine-tuning ({what})', 'not run yet (--report-only)')
+                return None
+        else:
+            ckpt = pretrain.get((method, seed), (None, None))[1]
+        path = osp.join(cfg_dir, f'{args.decoder}_r{args.depth}_' + rn.replace('/', '_') + '.py')
+        cfg = finetune_config(method, args, data, ckpt, protocol, fraction, seed)
+        if pictures and pictures['key'] == (protocol, fraction, seed):
+            vis = dict(type='SegVisualizationHook', draw=True, interval=pictures['interval'])
+            cfg.default_hooks.visualization = vis
+        cfg.dump(path)
+        if metrics is not None:
+            steps.skip(f'fine-tuning ({what})')
+        else:
+            steps.run(
+                f'fine-tuning {args.decoder.upper()} ({what}, {args.finetune_iters} iterations, then IoUMetric)',
+                [py, osp.join(TOOLS, 'train.py'), path, '--work-dir', wd],
+                osp.join(wd, 'stdout.log'),
+                'finetune',
+                remaining()[1:],
+            )
+            metrics = finished_metrics(wd, args.finetune_iters)
+            if metrics is None:
+                raise SweepError(f'fine-tuning {wd} finished without a validation result')
+        done[rn] = dict(
+            method=method, protocol=protocol, fraction=fraction, seed=seed, work_dir=wd, config=path, **metrics
+        )
+        return done[rn]
+
     records = []
     for seed in args.seeds:
         for fraction in args.fractions:
             for protocol in args.protocols:
                 for method in args.methods:
-                    rn = run_name(method, protocol, fraction, seed)
-                    wd = osp.join(work_dir, 'finetune', rn)
-                    what = f'{method}, {protocol}, {fraction:g} of the labels, seed {seed}'
-                    metrics = finished_metrics(wd, args.finetune_iters)
-                    if getattr(args, 'report_only', False) and metrics is None:
-                        steps.skip(f'fine-tuning ({what})', 'not run yet (--report-only)')
-                        continue
-                    ckpt = None if method == 'random-init' else pretrain.get((method, seed), (None, None))[1]
-                    path = osp.join(cfg_dir, f'{args.decoder}_r{args.depth}_' + rn.replace('/', '_') + '.py')
-                    cfg = finetune_config(method, args, data, ckpt, protocol, fraction, seed)
-                    if pictures and pictures['key'] == (protocol, fraction, seed):
-                        cfg.default_hooks.visualization = dict(
-                            type='SegVisualizationHook', draw=True, interval=pictures['interval']
-                        )
-                    cfg.dump(path)
-                    if metrics is not None:
-                        steps.skip(f'fine-tuning ({what})')
-                    else:
-                        steps.run(
-                            f'fine-tuning {args.decoder.upper()} ({what}, {args.finetune_iters} iterations, '
-                            f'then IoUMetric)',
-                            [py, osp.join(TOOLS, 'train.py'), path, '--work-dir', wd],
-                            osp.join(wd, 'stdout.log'),
-                            'finetune',
-                            remaining()[1:],
-                        )
-                        metrics = finished_metrics(wd, args.finetune_iters)
-                        if metrics is None:
-                            raise SweepError(f'fine-tuning {wd} finished without a validation result')
-                    records.append(
-                        dict(
-                            method=method,
-                            protocol=protocol,
-                            fraction=fraction,
-                            seed=seed,
-                            work_dir=wd,
-                            config=path,
-                            **metrics,
-                        )
-                    )
+                    rec = finetune(method, protocol, fraction, seed)
+                    if rec is not None:
+                        records.append(rec)
     return records, pretrain, steps
 
 
@@ -885,6 +1001,40 @@ def write_outputs(records, work_dir, args, pretrain=None, title=None):
     return md
 
 
+def run_cv(args, work_dir, tiles, chosen, t0):
+    """``--folds tiles``: one sweep per fold in ``WORK_DIR/folds/<tile>``, then the cross-validation report over
+    every fold that has finished (also the folds another process ran in this work dir)."""
+    from grass_mm.analysis.folds import cv_markdown, read_cv_csv, write_cv_csv
+
+    for i, tile in enumerate(chosen):
+        fold_dir = osp.join(work_dir, 'folds', tile)
+        os.makedirs(fold_dir, exist_ok=True)
+        print(f'\n===== fold {i + 1}/{len(chosen)}: evaluate on {tile}, train on the other tiles', flush=True)
+        data = prepare_data(args, fold_dir, val_tile=tile)
+        records, pretrain, _ = run_sweep(args, fold_dir, data)
+        if records:
+            write_outputs(records, fold_dir, args, pretrain, title=f'{data["name"]}, fold {tile}')
+            write_cv_csv([dict(r, fold=tile) for r in records], osp.join(fold_dir, 'fold_results.csv'))
+    records = []
+    for tile in tiles:
+        path = osp.join(work_dir, 'folds', tile, 'fold_results.csv')
+        if osp.isfile(path):
+            records += read_cv_csv(path)
+    if not records:
+        raise SweepError(f'{work_dir}: no fold has finished yet')
+    for r in records:  # relative work dirs: the table does not depend on where the sweep ran
+        r['work_dir'] = osp.relpath(r['work_dir'], work_dir)
+    write_cv_csv(records, osp.join(work_dir, 'results.csv'))
+    done = sorted({r['fold'] for r in records}, key=tiles.index)
+    md = cv_markdown(records, confidence=args.confidence)
+    if len(done) < len(tiles):
+        print(f'[cv] {len(done)} of {len(tiles)} folds finished: {", ".join(done)}', flush=True)
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(md)
+    print('\n' + md)
+    print(f'done in {time.time() - t0:.0f} s. Written to {work_dir}: results.csv, results.md, folds/<tile>/')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.device == 'cuda':
@@ -896,10 +1046,16 @@ def main(argv=None):
     settings = budget_settings(args)
     if args.report_only and not osp.isfile(osp.join(work_dir, MARKER)):
         raise SweepError(f'--report-only: {work_dir} holds no sweep')
+    tiles = chosen = None
+    if args.folds == 'tiles':
+        tiles, chosen = tile_folds(args)
     existed = osp.isdir(work_dir)
     resumed = prepare_work_dir(work_dir, settings)
     try:
-        data = prepare_data(args, work_dir)
+        if tiles:
+            data = prepare_data(args, osp.join(work_dir, 'folds', chosen[0]), val_tile=chosen[0])
+        else:
+            data = prepare_data(args, work_dir)
         check_backbones(args, data)
         if args.reuse_pretraining:
             check_reuse(args)
@@ -910,6 +1066,8 @@ def main(argv=None):
     if resumed:
         print(f'[sweep] resuming {work_dir}: finished runs are skipped', flush=True)
     t0 = time.time()
+    if tiles:
+        return run_cv(args, work_dir, tiles, chosen, t0)
     records, pretrain, _ = run_sweep(args, work_dir, data)
     if not records:
         raise SweepError(f'{work_dir}: none of the requested fine-tuning runs has finished yet')

@@ -3,4 +3,4 @@
 # ReLU-normalised LAM (the original's unclamped max division flips a map whose max <= 0),
 # nearest resize of the DAR crop (as the original).
 _base_ = ['../../baselines/_base_/simclr_r50.py']
-model = dict(type='GraSS', gs_stage=-1, threshold=0.5, lam_norm='relu', crop_mode='nearest')
+model = dict(type='GraSS', gs_stage=-1, threshold=0.5, lam_norm='original', crop_mode='nearest')
