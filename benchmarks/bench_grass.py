@@ -28,6 +28,11 @@ in its own subprocess: CUDA ``torch.cuda.max_memory_allocated``; CPU peak RSS
         --modes simclr,gs,gs_prev,simclr_cl --clock cpu --no-memory
     python benchmarks/bench_grass.py --depth 18 --batch 16 --size 128 --breakdown
     python benchmarks/bench_grass.py --device cuda --depth 50 --batch 64 --size 224
+    OMP_NUM_THREADS=1 python benchmarks/bench_grass.py --backbone swin-t --batch 4 --size 224 \
+        --modes simclr,gs --clock cpu --no-memory
+
+``--backbone`` (default ``resnet``, of ``--depth``) also takes ``swin-t``, ``convnext-t`` and ``vit-s-p16`` (the
+backbones of the configs/grass/ configs, LAM from the last stage; ``orig`` and ``gs_prev`` are ResNet-only).
 """
 
 import argparse
@@ -48,16 +53,30 @@ import torch.nn.functional as F
 clock = time.perf_counter
 
 
-def build(depth, device):
+# backbone of --backbone: (config, channels of its last stage); 'resnet' is ResNet of --depth
+BACKBONES = {
+    'swin-t': (dict(type='SwinTransformer', arch='tiny', img_size=224, drop_path_rate=0.0), 768),
+    'convnext-t': (dict(type='ConvNeXt', arch='tiny', gap_before_final_norm=False), 768),
+    'vit-s-p16': (
+        dict(type='VisionTransformer', arch='deit-small', img_size=224, patch_size=16, out_type='featmap'),
+        384,
+    ),
+}
+
+
+def build(depth, device, backbone='resnet'):
     from mmpretrain.registry import MODELS
 
     import grass_mm  # noqa: F401
 
-    ch = 512 if depth < 50 else 2048
+    if backbone == 'resnet':
+        bb, ch = dict(type='ResNet', depth=depth, out_indices=(3,)), 512 if depth < 50 else 2048
+    else:
+        bb, ch = BACKBONES[backbone]
     model = MODELS.build(
         dict(
             type='GraSS',
-            backbone=dict(type='ResNet', depth=depth, out_indices=(3,)),
+            backbone=bb,
             neck=dict(
                 type='NonLinearNeck',
                 in_channels=ch,
@@ -71,6 +90,10 @@ def build(depth, device):
         )
     )
     return model.to(device).train()
+
+
+def model_name(args):
+    return f'ResNet-{args.depth}' if args.backbone == 'resnet' else args.backbone
 
 
 def original_step(model, views, optim):
@@ -135,7 +158,7 @@ def breakdown(args):
 
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = build(args.depth, device)
+    model = build(args.depth, device, args.backbone)
     optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     views = torch.randn(2 * args.batch, 3, args.size, args.size, device=device)
     H, W = views.shape[-2:]
@@ -150,9 +173,10 @@ def breakdown(args):
         times.setdefault(name, []).append(clock() - t)
         return out
 
-    def tail(outs, feat):
-        feat = feat.detach().requires_grad_(True)
-        loss = model.contrastive_loss(model._forward_from(outs, feat, model.gs_stage))
+    def tail(outs, state):
+        bb, stages = model.backbone, model._stages
+        feat = stages.feature(bb, state).detach().requires_grad_(True)
+        loss = model.contrastive_loss(model._forward_from(outs, stages.with_feature(bb, state, feat), model.gs_stage))
         return feat.detach(), torch.autograd.grad(loss, feat)[0]
 
     def train_step(x):  # the SimCLR step, on the views or on the crops
@@ -174,7 +198,7 @@ def breakdown(args):
         timed('training fwd + bwd + step on crops', train_step, crops)
     ref = float(np.median(times['simclr step (reference)']))
     print(
-        f'device={args.device} ResNet-{args.depth} batch={args.batch} images '
+        f'device={args.device} {model_name(args)} batch={args.batch} images '
         f'({2 * args.batch} views) {args.size}px, median of {args.iters} rounds, '
         f'{args.clock} clock, {torch.get_num_threads()} thread(s)'
     )
@@ -186,7 +210,7 @@ def breakdown(args):
 def child(args):
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = build(args.depth, device)
+    model = build(args.depth, device, args.backbone)
     step = set_mode(model, args.mode)
     optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     views = torch.randn(2 * args.batch, 3, args.size, args.size, device=device)
@@ -216,7 +240,7 @@ def child_time(args):
     all kinds alike)."""
     device = torch.device(args.device)
     torch.manual_seed(0)
-    model = build(args.depth, device)
+    model = build(args.depth, device, args.backbone)
     optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     views = torch.randn(2 * args.batch, 3, args.size, args.size, device=device)
     modes = args.modes.split(',')
@@ -237,6 +261,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--depth', type=int, default=50)
+    p.add_argument('--backbone', default='resnet', choices=['resnet', *BACKBONES], help='GraSS backbone')
     p.add_argument('--batch', type=int, default=8, help='images (2x views)')
     p.add_argument('--size', type=int, default=224)
     p.add_argument('--iters', type=int, default=3)
@@ -272,10 +297,14 @@ def main():
     kinds = ('simclr', 'gs', 'gs_nchw', 'gs_prev', 'orig', 'simclr_cl')
     if 'simclr' not in modes or any(m not in kinds for m in modes):
         sys.exit(f'--modes must name simclr and any of {", ".join(kinds[1:])}; got {args.modes!r}')
+    if args.backbone != 'resnet' and {'orig', 'gs_prev'} & set(modes):
+        sys.exit(
+            f'--modes orig and gs_prev time ResNet procedures; use --modes simclr,gs with --backbone {args.backbone}'
+        )
     res = {m: dict(peak=float('nan')) for m in modes}
     for mode in [] if args.no_memory else modes:
         cmd = [sys.executable, __file__, '--mode', mode] + [
-            f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters', 'clock')
+            f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'backbone', 'batch', 'size', 'iters', 'clock')
         ]
         out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
         if out.returncode:
@@ -283,7 +312,7 @@ def main():
         res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         print(f'{mode:7s} step {res[mode]["time"]:.3f} s   peak {res[mode]["peak"] / 2**20:.1f} MiB')
     cmd = [sys.executable, __file__, '--mode', 'time'] + [
-        f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'batch', 'size', 'iters', 'modes', 'clock')
+        f'--{k}={getattr(args, k)}' for k in ('device', 'depth', 'backbone', 'batch', 'size', 'iters', 'modes', 'clock')
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
     if out.returncode:
@@ -295,7 +324,7 @@ def main():
     s = res['simclr']
     mem = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'CPU peak RSS (getrusage)'
     print(
-        f'device={args.device} ResNet-{args.depth} batch={args.batch} images '
+        f'device={args.device} {model_name(args)} batch={args.batch} images '
         f'({2 * args.batch} views) {args.size}px, median of {args.iters} steps, '
         f'{args.clock} clock, {torch.get_num_threads()} thread(s); memory: {mem}'
     )

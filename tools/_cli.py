@@ -1,17 +1,93 @@
-"""Shared start-up of tools/train.py and tools/test.py: config loading and one-line errors."""
+"""Shared start-up of the tools: quiet third-party warnings, config loading, one-line errors.
+
+Every entry point under ``tools/`` imports this module first (before mmengine, mmcv, mmseg and
+mmpretrain), so that the deprecation warnings those packages trigger on import are filtered in
+the tools' start-up (never in the library), and ends a user error with :func:`fail`: one line
+``error: ...`` on stderr naming the file, key or value, and a non-zero exit.
+"""
 
 import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 
-from mmengine.config import Config, DictAction
+#: ``(message regex, category)`` of the deprecation warnings that the OpenMMLab packages print on every
+#: start (importing mmengine/mmcv loads ``pkg_resources``) or run (mmseg's own heads and stock pipelines)
+THIRD_PARTY_WARNINGS = (
+    (r'pkg_resources is deprecated', UserWarning),
+    (r'.*pkg_resources', DeprecationWarning),
+    (r'``build_loss`` would be deprecated', UserWarning),
+    (r'`reduce_zero_label` will be deprecated', UserWarning),
+)
+
+
+def quiet_third_party_warnings() -> None:
+    """Hide the third-party deprecation noise of the tools' imports (see :data:`THIRD_PARTY_WARNINGS`)."""
+    for message, category in THIRD_PARTY_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category)
+
+
+quiet_third_party_warnings()
+
+from mmengine.config import DictAction  # noqa: E402  (after the warning filters)
 
 
 def fail(msg: str, code: int = 2):
     """Print one clear line and exit before anything starts."""
     print(f'error: {msg}', file=sys.stderr)
     sys.exit(code)
+
+
+def user_errors() -> tuple:
+    """The exception types that mean a user error (a file, key or value to fix): ``OSError``
+    (missing files, taken outputs), ``ValueError`` (bad values, config checks) and the checkpoint
+    errors of :mod:`grass_mm.runtime`."""
+    from grass_mm.datasets.rs_io import CorruptImageError
+    from grass_mm.runtime import CheckpointError
+
+    return (OSError, ValueError, CheckpointError, CorruptImageError)
+
+
+def run_main(main, *args) -> None:
+    """Call ``main(*args)``; a user error (:func:`user_errors`) ends in one line and exit 1."""
+    try:
+        main(*args)
+    except user_errors() as err:
+        lines = str(err).strip().splitlines()
+        fail(lines[0] if lines else type(err).__name__, code=1)
+
+
+def load_grass(config: str, checkpoint=None):
+    """The GraSS model of ``config`` (CPU, mmpretrain scope) with the weights of ``checkpoint``
+    (None or ``'none'``: random); every user error raises one line naming the file."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+
+    from grass_mm.runtime import CheckpointError
+    from grass_mm.runtime.config_check import model_class, read_config
+
+    cfg = read_config(config)
+    cls = model_class(cfg, 'mmpretrain')
+    if cls is None or not hasattr(cls, 'guided_crops'):
+        name = cfg.get('model', {}).get('type') if isinstance(cfg.get('model'), dict) else None
+        raise ValueError(f"config '{config}': model type {name!r} is not GraSS (give a GraSS pretraining config)")
+    checkpoint = None if checkpoint in (None, '') or checkpoint.lower() == 'none' else checkpoint
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f"checkpoint file '{checkpoint}' does not exist")
+    init_default_scope('mmpretrain')
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        try:
+            load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        except CheckpointError:
+            raise  # the safe loader's own line (missing, corrupt or refused file)
+        except (RuntimeError, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"checkpoint '{checkpoint}' does not load into {cfg.model.type}: {err}") from None
+    return cfg, model
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -36,20 +112,25 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_config(args) -> Config:
+def load_config(args):
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if not osp.isfile(args.config):
         fail(f"config file '{args.config}' does not exist")
+    if args.work_dir is not None and osp.exists(args.work_dir) and not osp.isdir(args.work_dir):
+        fail(f"--work-dir '{args.work_dir}' is a file, not a folder")
     import grass_mm  # noqa: F401  (registers modules, installs the safe checkpoint loader)
-    from grass_mm.runtime import trust_checkpoint
+    from grass_mm.runtime import ConfigCheckError, check_cfg_options, read_config, trust_checkpoint
 
     try:
-        cfg = Config.fromfile(args.config)
-    except Exception as err:  # syntax errors, missing _base_ files, ...
-        fail(f"cannot read config '{args.config}': {type(err).__name__}: {err}".splitlines()[0])
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+        cfg = read_config(args.config)
+        if args.cfg_options is not None:
+            check_cfg_options(cfg, args.cfg_options, args.config)
+            cfg.merge_from_dict(args.cfg_options)
+    except ConfigCheckError as err:
+        fail(str(err))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:  # what merge_from_dict raises
+        fail(f'--cfg-options: cannot merge into {args.config}: {type(err).__name__}: {err}')
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

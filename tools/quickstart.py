@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The main job in one command: pretrain (SimCLR and GraSS) -> fine-tune -> evaluate -> table.
 
-    python tools/quickstart.py                                   # real Dubai imagery (shipped), CPU, ~15 minutes
+    python tools/quickstart.py                                   # real Dubai imagery (shipped), CPU, ~10 minutes
     python tools/quickstart.py --data ../shared/data/dubai_aerial --work-dir work_dirs/qs_dubai
     python tools/quickstart.py --dataset-config configs/_base_/datasets/potsdam.py --size 256
     python tools/quickstart.py --vts                             # the synthetic Voronoi-texture set instead
@@ -17,8 +17,12 @@ subprocess; the configs are written to ``WORK_DIR/configs/`` and the exact comma
    held out for validation), or ``--data`` / ``--dataset-config`` / ``--vts``;
 2. pretraining with SimCLR and with GraSS on the training images: same backbone, data, budget
    and seed (``configs/quickstart/{simclr,grass}_r18_quickstart_vts.py``);
-3. fine-tuning FCN (or UPerNet) from each checkpoint and from random initialisation, with the
-   encoder frozen and fully fine-tuned, on all labels and on a small labelled fraction;
+3. fine-tuning FCN (or UPerNet) from each checkpoint and from random initialisation: a linear probe
+   (1x1 conv on the frozen encoder), the FCN head on the frozen encoder, and full fine-tuning;
+
+The default recipe and budget are those of the committed cross-validation protocol
+(``docs/protocols/cv_dubai.md``: 120 pretraining and 40 fine-tuning iterations, one data-loading worker); the
+default run is its fold ``tile_6`` for random init, SimCLR and GraSS at 100% of the labels.
 4. evaluation with mmseg's IoUMetric, prediction pictures, a Loss Attention Map picture of the
    GraSS checkpoint, and ``results.md`` / ``results.csv`` / ``results.png``; the report also
    prints each pretraining loss against its chance level ln(2N-1).
@@ -31,9 +35,12 @@ import os.path as osp
 import shutil
 import sys
 import time
-import warnings
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'experiments'))
+import _cli  # noqa: E402,F401  (first: filters the third-party warnings of the imports below)
+
+# isort: split
 import sweep  # noqa: E402  (tools/experiments/sweep.py: the experiment runner)
 from sweep import (  # noqa: E402,F401
     CHANNELS,
@@ -47,11 +54,27 @@ from sweep import (  # noqa: E402,F401
     split_images,
 )
 
-MARKER = '.grass_mm_quickstart'
+TOOL = 'quickstart'
+MARKER = f'.grass_mm_{TOOL}'
+#: what a quickstart writes into its work dir; ``--overwrite`` removes these and nothing else
+OUTPUTS = (
+    'configs',
+    'commands.sh',
+    'pretrain',
+    'finetune',
+    'pictures',
+    'data',
+    'results.md',
+    'results.csv',
+    'results.png',
+    'lam_dar.png',
+    'README.md',
+)
 METHODS = ('random-init', 'SimCLR', 'GraSS')
 QuickstartError = SweepError
 #: the default budget: about 15 minutes on 2 CPU cores (measured figures in README.md)
-QS_PRETRAIN_ITERS, QS_FINETUNE_ITERS, QS_FRACTIONS, QS_SEEDS = 200, 150, [1.0], [0]
+#: the budget of the committed cross-validation protocol (docs/protocols/cv_dubai.md), one fold
+QS_PRETRAIN_ITERS, QS_FINETUNE_ITERS, QS_FRACTIONS, QS_SEEDS, QS_WORKERS = 120, 40, [1.0], [0], 1
 
 
 def parse_args(argv=None):
@@ -66,6 +89,7 @@ def parse_args(argv=None):
         '--vts', action='store_true', help='the synthetic Voronoi-texture set (VTS) instead of the Dubai imagery'
     )
     sweep.add_budget_args(p, pretrain_iters=QS_PRETRAIN_ITERS, finetune_iters=QS_FINETUNE_ITERS)
+    p.set_defaults(workers=QS_WORKERS)
     p.add_argument(
         '--fractions',
         nargs='+',
@@ -78,7 +102,7 @@ def parse_args(argv=None):
         nargs='+',
         default=list(sweep.PROTOCOLS),
         choices=sweep.PROTOCOLS,
-        help='frozen encoder and/or full fine-tuning',
+        help='linear probe (1x1 conv, frozen encoder), frozen encoder with the FCN/UPerNet head, full fine-tuning',
     )
     p.add_argument('--seeds', nargs='+', type=int, default=QS_SEEDS, help='seeds (pretraining and fine-tuning)')
     p.add_argument('--num-train', type=int, default=256, help='VTS training images')
@@ -98,24 +122,97 @@ def parse_args(argv=None):
 
 
 # ----------------------------------------------------------------------------- work dir
+def check_work_dir(work_dir: str, overwrite: bool) -> bool:
+    """A new or empty folder, or an earlier quickstart's folder with ``--overwrite`` (returns True);
+    writes nothing."""
+    from grass_mm.runtime.outputs import OutputError, check_output_dir
+
+    try:
+        return check_output_dir(work_dir, TOOL, overwrite, '--work-dir')
+    except OutputError as err:
+        raise QuickstartError(str(err)) from None
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_inputs_kept(work_dir: str, inputs) -> None:
+    """Refuse ``--overwrite`` when an input lies inside what it would remove (e.g. ``--data`` in the
+    earlier quickstart's ``data/``)."""
+    for path in filter(None, inputs):
+        for name in OUTPUTS:
+            if _inside(path, osp.join(work_dir, name)):
+                raise QuickstartError(
+                    f'{path} lies in {osp.join(work_dir, name)}, which --overwrite would remove; '
+                    f'copy it elsewhere or choose another --work-dir (nothing was changed)'
+                )
+
+
 def prepare_work_dir(work_dir: str, overwrite: bool) -> None:
-    """A new or empty folder; an earlier quickstart's folder only with ``--overwrite``."""
-    if osp.isdir(work_dir) and os.listdir(work_dir):
-        if not osp.isfile(osp.join(work_dir, MARKER)):
-            raise QuickstartError(
-                f'--work-dir {work_dir} exists and is not empty, and no quickstart made it; '
-                f'choose another --work-dir (nothing was changed)'
-            )
-        if not overwrite:
-            raise QuickstartError(
-                f'--work-dir {work_dir} holds an earlier quickstart; pass --overwrite to '
-                f'replace it or choose another --work-dir'
-            )
-        shutil.rmtree(work_dir)
-    elif osp.exists(work_dir) and not osp.isdir(work_dir):
-        raise QuickstartError(f'--work-dir {work_dir} is a file')
+    """Make ``work_dir`` ready: remove an earlier quickstart's outputs (``--overwrite``; the user's
+    other files stay) and mark the folder. Call only after every input was checked."""
+    from grass_mm.runtime.outputs import remove_owned, write_marker
+
+    if check_work_dir(work_dir, overwrite):
+        remove_owned(work_dir, TOOL, OUTPUTS)
     os.makedirs(work_dir, exist_ok=True)
-    open(osp.join(work_dir, MARKER), 'w').close()
+    write_marker(work_dir, TOOL, OUTPUTS)
+
+
+def check_dataset_config(args) -> None:
+    """``--dataset-config`` reads (one line naming the file if not); the parse is cached for the runner."""
+    if not args.dataset_config or not osp.isfile(args.dataset_config):
+        return  # a missing file: the runner's own message
+    try:
+        sweep.load_config(args.dataset_config)
+    except Exception as err:  # noqa: BLE001  (syntax errors, missing _base_ files, ...)
+        first = (str(err).strip().splitlines() or [''])[0]
+        raise QuickstartError(
+            f"cannot read --dataset-config '{args.dataset_config}': {type(err).__name__}: {first}"
+        ) from None
+
+
+def data_roots(data) -> list:
+    """The folders the dataloaders of ``data`` read."""
+    return [
+        d.get('data_root')
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        if data['seg'].get(key)
+        for d in [data['seg'][key].get('dataset', {})]
+    ]
+
+
+def prepare_inputs(args, work_dir: str) -> bool:
+    """Check every input, then (and only then) set up ``work_dir``; returns ``earlier`` (an earlier
+    quickstart's outputs were replaced).
+
+    Data that must be converted or generated is written into a temporary sibling of ``work_dir``
+    first and moved in at the end, so a bad input leaves ``work_dir`` exactly as it was.
+    """
+    from grass_mm.runtime.outputs import staged_dir
+
+    work_dir = osp.abspath(work_dir)
+    earlier = check_work_dir(work_dir, args.overwrite)
+    check_dataset_config(args)
+    if args.reuse_pretraining:
+        sweep.check_reuse(args)
+    with staged_dir(work_dir) as stage:
+        data = prepare_data(args, stage)
+        sweep.check_backbones(args, data)
+        if not split_images(data['seg'], 'val'):
+            raise QuickstartError('the validation set has no images')
+        if earlier:
+            roots = [r for r in data_roots(data) if r and not _inside(r, stage)]
+            check_inputs_kept(work_dir, [args.data, args.dataset_config, args.reuse_pretraining] + roots)
+    try:
+        prepare_work_dir(work_dir, args.overwrite)
+        for name in os.listdir(stage):
+            os.rename(osp.join(stage, name), osp.join(work_dir, name))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return earlier
 
 
 # ----------------------------------------------------------------------------- data
@@ -128,10 +225,12 @@ def prepare_data(args, work_dir):
     from grass_mm.datasets.converters import write_vts
 
     root = osp.abspath(osp.join(work_dir, 'data', 'vts'))
-    print(
-        f'[data] writing VTS ({args.num_train} train + {args.num_val} val images, {args.size} px) -> {root}', flush=True
-    )
-    write_vts(root, args.num_train, args.num_val, seed=args.seeds[0], r_img=0.0, size=args.size)
+    if not osp.isdir(osp.join(root, 'img_dir')):  # written by prepare_inputs' check already
+        print(
+            f'[data] writing VTS ({args.num_train} train + {args.num_val} val images, {args.size} px) -> {root}',
+            flush=True,
+        )
+        write_vts(root, args.num_train, args.num_val, seed=args.seeds[0], r_img=0.0, size=args.size, progress=False)
     cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets', 'vts_files.py'))
     seg = {k: cfg[k] for k in DATASET_KEYS}
     for k in ('train_dataloader', 'val_dataloader'):
@@ -143,22 +242,17 @@ def prepare_data(args, work_dir):
 # ----------------------------------------------------------------------------- main
 def main(argv=None):
     args = parse_args(argv)
-    warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     if args.device == 'cuda':
         import torch
 
         if not torch.cuda.is_available():
             raise QuickstartError('--device cuda, but torch sees no GPU')
     work_dir = osp.abspath(args.work_dir)
-    prepare_work_dir(work_dir, args.overwrite)
     t0 = time.time()
-    data = prepare_data(args, work_dir)
-    sweep.check_backbones(args, data)
-    if args.reuse_pretraining:
-        sweep.check_reuse(args)
+    if prepare_inputs(args, work_dir):
+        print(f'[quickstart] replaced the outputs of an earlier quickstart in {work_dir}', flush=True)
+    data = prepare_data(args, work_dir)  # the converted data now lies in work_dir: nothing is written
     val_imgs = split_images(data['seg'], 'val')
-    if not val_imgs:
-        raise QuickstartError('the validation set has no images')
     py = sys.executable
 
     # 2.-4. pretraining, fine-tuning and evaluation of every (method, protocol, fraction, seed); the runs with the
@@ -219,9 +313,9 @@ def main(argv=None):
     preds = sorted(glob.glob(osp.join(work_dir, 'pictures', 'predictions', '**', '*.png'), recursive=True))
     print(
         f'done in {time.time() - t0:.0f} s. Written to {work_dir}:\n'
-        f'  results.md, results.csv   mIoU / OA = aAcc / mAcc (%) per run, mean ± 95% interval over seeds,\n'
+        f'  results.md, results.csv   mIoU / OA = aAcc / mAcc (%) per run (mean ± 95% interval with several seeds),\n'
         f'                            paired gains over random init and GraSS - SimCLR, pretraining losses\n'
-        f'  results.png               mIoU vs label fraction, frozen and full fine-tuning\n'
+        f'  results.png               mIoU vs label fraction, one panel per protocol\n'
         f'  lam_dar.png               Loss Attention Maps + DAR boxes of the GraSS checkpoint '
         f'(one PNG per image in pictures/lam/)\n'
         f'  pictures/predictions/     {len(preds)} prediction pictures (ground truth | prediction, over the image)\n'

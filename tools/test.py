@@ -72,11 +72,28 @@ def enable_tta(cfg, config_path):
     cfg.model = cfg.tta_model
 
 
+def check_checkpoint(path):
+    """The checkpoint exists and loads (grass_mm's safe loader), before the runner's ~400 start-up lines."""
+    if not osp.isfile(path):
+        fail(f"checkpoint file '{path}' does not exist")
+    from grass_mm.runtime import CheckpointError, safe_torch_load
+
+    try:
+        ckpt = safe_torch_load(path, map_location='cpu')
+    except CheckpointError as err:
+        fail(str(err))
+    if not isinstance(ckpt, dict) or not ckpt:
+        fail(f"checkpoint file '{path}' holds no state_dict (a {type(ckpt).__name__})")
+    del ckpt
+
+
 def main():
     args = parse_args()
     cfg = load_config(args)
-    if not osp.isfile(args.checkpoint):
-        fail(f"checkpoint file '{args.checkpoint}' does not exist")
+    check_checkpoint(args.checkpoint)
+    for flag, path in (('--show-dir', args.show_dir), ('--out', args.out)):
+        if path and osp.exists(path) and not osp.isdir(path):
+            fail(f"{flag} '{path}' is a file, not a folder")
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)

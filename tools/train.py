@@ -4,8 +4,9 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
     bash tools/dist_train.sh CONFIG NPROC [args]      # torch.distributed (NCCL on GPU, gloo on CPU)
 
-Before the runner is built, the config is checked (unknown module types, missing data folders,
-missing checkpoints) and a wrong one stops with one line naming the key.
+Before the runner is built, the config is checked (``--cfg-options`` keys against the config,
+unknown module types, missing data folders, missing checkpoints) and a wrong one stops with one
+line naming the key (and the nearest valid key for a misspelt one).
 """
 
 import argparse

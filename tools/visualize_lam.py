@@ -13,10 +13,10 @@ import argparse
 import glob
 import os
 import os.path as osp
+import sys
 
-import numpy as np
-import torch
-from PIL import Image
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _cli import fail, load_grass, run_main  # noqa: E402  (first: filters the third-party warnings)
 
 EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
@@ -33,7 +33,7 @@ def collect(items):
     return out
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('checkpoint', help="checkpoint file, or 'none'")
@@ -43,37 +43,79 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--grid', help='also write one PNG with a row per image')
     p.add_argument('--max-images', type=int, default=None, help='use only the first N images')
-    args = p.parse_args()
+    p.add_argument('--overwrite', action='store_true', help='replace existing pictures of the same names')
+    args = p.parse_args(argv)
+    if args.size < 8:
+        p.error(f'--size must be at least 8, got {args.size}')
+    if args.max_images is not None and args.max_images < 2:
+        p.error(f'--max-images must be at least 2 (the loss needs negatives), got {args.max_images}')
+    return args
 
+
+def read_images(paths, size):
+    """Each image as an (S, S, 3) uint8 RGB array; raises ValueError naming an unreadable file."""
+    import numpy as np
+    from PIL import Image
+
+    imgs = []
+    for pth in paths:
+        try:
+            with Image.open(pth) as img:
+                imgs.append(np.asarray(img.convert('RGB').resize((size, size), Image.BILINEAR)))
+        except (OSError, ValueError) as err:
+            raise ValueError(f'image {pth} cannot be read: {err}') from None
+    return imgs
+
+
+def output_paths(args, paths):
+    """``(picture per image, grid or None)``, checked: no two images share a picture, and nothing
+    that exists is replaced without ``--overwrite``."""
+    from grass_mm.runtime.outputs import check_output_files
+
+    if osp.exists(args.out) and not osp.isdir(args.out):
+        raise ValueError(f'--out {args.out} is a file, not a folder')
+    pictures = [osp.join(args.out, osp.splitext(osp.basename(pth))[0] + '_lam.png') for pth in paths]
+    seen = {}
+    for pth, pic in zip(paths, pictures, strict=True):
+        if pic in seen:
+            raise ValueError(f'images {seen[pic]} and {pth} would both be drawn to {pic}; rename one')
+        seen[pic] = pth
+    check_output_files(pictures + ([args.grid] if args.grid else []), args.overwrite)
+    return pictures, args.grid
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.device.startswith('cuda'):
+        import torch
+
+        if not torch.cuda.is_available():
+            fail(f'--device {args.device}, but torch sees no GPU')
+    paths = collect(args.images)[: args.max_images]
+    if len(paths) < 2:
+        fail(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: {" ".join(args.images)}')
+    pictures, grid = output_paths(args, paths)
+    imgs = read_images(paths, args.size)
+    cfg, model = load_grass(args.config, args.checkpoint)
+    draw_all(args, cfg, model, paths, imgs, pictures, grid)
+
+
+def draw_all(args, cfg, model, paths, imgs, pictures, grid):
+    """Compute the LAMs, DAR boxes and crops of all views and write the pictures (atomically)."""
     import matplotlib
+    import numpy as np
+    import torch
+
+    from grass_mm.runtime.outputs import atomic_output
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmpretrain.registry import MODELS
 
-    import grass_mm  # noqa: F401
-
-    paths = collect(args.images)[: args.max_images]
-    if len(paths) < 2:
-        raise ValueError(f'IMAGES must give at least 2 images (negatives), got {len(paths)}: {args.images}')
-    init_default_scope('mmpretrain')
-    cfg = Config.fromfile(args.config)
-    model = MODELS.build(cfg.model)
-    if not hasattr(model, 'guided_crops'):
-        raise TypeError(f'{args.config}: model type {cfg.model.type} is not GraSS')
-    if args.checkpoint.lower() != 'none':
-        if not osp.isfile(args.checkpoint):
-            raise FileNotFoundError(f'CHECKPOINT {args.checkpoint} does not exist')
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
     pre = cfg.get('data_preprocessor', None) or dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
     mean = torch.tensor(pre['mean']).view(1, 3, 1, 1)
     std = torch.tensor(pre['std']).view(1, 3, 1, 1)
 
-    imgs = [np.asarray(Image.open(pth).convert('RGB').resize((args.size, args.size), Image.BILINEAR)) for pth in paths]
     x = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float()
     views = torch.stack([x, x.flip(-1)], 1).flatten(0, 1)  # (2B, 3, S, S), twins adjacent
     norm = ((views - mean) / std).to(args.device)
@@ -101,24 +143,25 @@ def main():
         for a in ax:
             a.axis('off')
 
-    for i, pth in enumerate(paths):
+    for i, out in enumerate(pictures):
         fig, ax = plt.subplots(1, 4, figsize=(12, 3.2))
         draw(ax, i)
         fig.tight_layout()
-        out = osp.join(args.out, osp.splitext(osp.basename(pth))[0] + '_lam.png')
-        fig.savefig(out, dpi=80)
+        with atomic_output(out) as tmp:
+            fig.savefig(tmp, dpi=80)
         plt.close(fig)
         print(out)
-    if args.grid:
+    if grid:
         fig, ax = plt.subplots(len(paths), 4, figsize=(12, 3.2 * len(paths)), squeeze=False)
         for i in range(len(paths)):
             draw(ax[i], i)
         fig.suptitle(f'Loss Attention Maps and DARs ({osp.basename(args.checkpoint)})')
         fig.tight_layout()
-        fig.savefig(args.grid, dpi=80)
+        with atomic_output(grid) as tmp:
+            fig.savefig(tmp, dpi=80)
         plt.close(fig)
-        print(args.grid)
+        print(grid)
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -4,8 +4,11 @@ _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['grass_mm'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='nccl'))  # tools/train.py switches to gloo on CPU
-randomness = dict(seed=0)
+# env_cfg: mmpretrain's (cudnn_benchmark=False, NCCL, which tools/train.py switches to gloo on CPU).
+# Per-rank seeds (seed + rank): the augmentations and random crops differ across GPUs; DDP still starts every rank
+# from rank 0's weights, the samplers still shard one shuffled order. CPU runs are bit-identical on one machine,
+# GPU runs are not by default: docs/gpu_and_determinism.md.
+randomness = dict(seed=0, diff_rank_seed=True)
 log_processor = dict(window_size=10)
 # AtomicCheckpointHook (grass_mm): mmengine's CheckpointHook, but a run killed while it writes a checkpoint
 # leaves the previous ones complete (atomic write, old files removed afterwards); --resume continues.

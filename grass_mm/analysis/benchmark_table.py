@@ -262,27 +262,54 @@ def write_csv(path, methods, datasets, cells, gains, baselines) -> None:
                     w.writerow([m, f'mean gain vs {b}'] + [f'{g[k]:.4f}' for k in METRICS] + [''])
 
 
+def report_paths(out_prefix: str, overwrite: bool = False) -> List[str]:
+    """``[PREFIX.md, PREFIX.csv]``, checked: an existing file is refused unless ``overwrite``.
+
+    Raises:
+        FileExistsError: naming the first file that exists (nothing was written).
+    """
+    from ..runtime.outputs import check_output_files
+
+    paths = [out_prefix + '.md', out_prefix + '.csv']
+    check_output_files(paths, overwrite)
+    return paths
+
+
 def write_report(
-    results: Sequence[RunResult], out_prefix: Optional[str] = None, baselines: Optional[Sequence[str]] = None
+    results: Sequence[RunResult],
+    out_prefix: Optional[str] = None,
+    baselines: Optional[Sequence[str]] = None,
+    overwrite: bool = False,
 ):
-    """Table of read runs; with ``out_prefix`` also write ``.md`` and ``.csv``.
+    """Table of read runs; with ``out_prefix`` also write ``.md`` and ``.csv`` (each written to a
+    temporary sibling and renamed; existing files are refused unless ``overwrite``).
 
     Returns:
         tuple: the Markdown text and ``(methods, datasets, cells)`` of :func:`build_table`.
     """
+    from ..runtime.outputs import atomic_output
+
+    md_path, csv_path = report_paths(out_prefix, overwrite) if out_prefix else (None, None)
     methods, datasets, cells = build_table(results)
     baselines = default_baselines(methods) if baselines is None else list(baselines)
     gains = mean_gains(methods, datasets, cells, baselines)
     md = render_markdown(methods, datasets, cells, gains, baselines)
     if out_prefix:
-        with open(out_prefix + '.md', 'w') as f:
-            f.write(md)
-        write_csv(out_prefix + '.csv', methods, datasets, cells, gains, baselines)
+        with atomic_output(md_path) as tmp_md, atomic_output(csv_path) as tmp_csv:
+            with open(tmp_md, 'w') as f:
+                f.write(md)
+            write_csv(tmp_csv, methods, datasets, cells, gains, baselines)
     return md, (methods, datasets, cells)
 
 
 def benchmark_table(
-    run_args: Sequence[str], out_prefix: Optional[str] = None, baselines: Optional[Sequence[str]] = None
+    run_args: Sequence[str],
+    out_prefix: Optional[str] = None,
+    baselines: Optional[Sequence[str]] = None,
+    overwrite: bool = False,
 ) -> str:
-    """Read runs, return the Markdown table; with ``out_prefix`` also write ``.md`` and ``.csv``."""
-    return write_report(collect_results(run_args), out_prefix, baselines)[0]
+    """Read runs, return the Markdown table; with ``out_prefix`` also write ``.md`` and ``.csv``
+    (an existing one only with ``overwrite``, checked before any run is read)."""
+    if out_prefix:
+        report_paths(out_prefix, overwrite)
+    return write_report(collect_results(run_args), out_prefix, baselines, overwrite)[0]

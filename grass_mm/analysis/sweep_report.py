@@ -11,9 +11,12 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 from .benchmark_table import METRICS
+from .folds import fraction_name
 from .intervals import beyond_interval, format_interval, paired_differences, t_interval
 
 CSV_FIELDS = ['method', 'protocol', 'fraction', 'seed'] + list(METRICS) + ['work_dir']
+#: how the tables name the evaluation protocols
+PROTOCOL_LABELS = {'linear': 'linear probe', 'frozen': 'frozen encoder', 'full': 'full fine-tuning'}
 
 
 def _ordered(records, key) -> list:
@@ -82,12 +85,12 @@ def sweep_markdown(
     lines = [
         f'## {title}' if title else '## Sweep',
         '',
-        f'Mean ± {pct} t-interval over seeds (n = seeds per cell), in %.',
+        f'In %. With several seeds: mean ± {pct} t-interval over seeds (n = seeds per cell); one seed: its value.',
         '',
     ]
     for metric in METRICS:
         sc = scores(records, metric)
-        head = ['method'] + [f'{p}, {f:g} labels' for p, f in settings]
+        head = ['method'] + [f'{PROTOCOL_LABELS.get(p, p)}, {fraction_name(f)} labels' for p, f in settings]
         lines += [f'**{metric}**', '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
         for m in methods:
             row = [m]
@@ -97,7 +100,7 @@ def sweep_markdown(
                     row.append('-')
                     continue
                 mean, half, n = t_interval(list(vals.values()), confidence)
-                row.append(f'{format_interval(mean, half)} (n={n})')
+                row.append(format_interval(mean, half) if n == 1 else f'{format_interval(mean, half)} (n={n})')
             lines.append('| ' + ' | '.join(row) + ' |')
         lines.append('')
     rows = paired_table(records, comparisons, 'mIoU', confidence)
@@ -112,7 +115,8 @@ def sweep_markdown(
         for r in rows:
             star = ' *' if r['significant'] else ''
             lines.append(
-                f'| {r["a"]} - {r["b"]} | {r["protocol"]} | {r["fraction"]:g} | '
+                f'| {r["a"]} - {r["b"]} | {PROTOCOL_LABELS.get(r["protocol"], r["protocol"])} | '
+                f'{fraction_name(r["fraction"])} | '
                 f'{format_interval(r["mean"], r["half"], signed=True)}{star} | {r["n"]} |'
             )
         lines.append('')
@@ -142,7 +146,7 @@ def _fraction_axis(ax, fractions, protocol) -> None:
     ax.set_xlim(100 * min(fractions) / 1.5, 100 * max(fractions) * 1.5)
     ax.set_xticks([100 * f for f in fractions], [f'{100 * f:g}%' for f in fractions])
     ax.set_xlabel('labelled training images')
-    ax.set_title(f'{protocol} encoder' if protocol == 'frozen' else f'{protocol} fine-tuning')
+    ax.set_title(PROTOCOL_LABELS.get(protocol, protocol))
     ax.grid(alpha=0.3)
 
 
@@ -278,3 +282,27 @@ def plot_gains(rows: Sequence[dict], path: str, metric: str = 'mIoU', confidence
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def compact_markdown(records: Sequence[dict], metric: str = 'mIoU', comparisons=None, confidence: float = 0.95) -> str:
+    """A compact table of one sweep (README's main-job table): methods and paired differences (rows) x (protocol,
+    labels) (columns); a mean ± t-interval only where a cell has n >= 2 seeds, else the single value."""
+    sc = scores(records, metric)
+    methods = _ordered(records, 'method')
+    settings = [(p, f) for p in _ordered(records, 'protocol') for f in _ordered(records, 'fraction')]
+    head = [f'{metric} (%)'] + [f'{PROTOCOL_LABELS.get(p, p)}, {fraction_name(f)}' for p, f in settings]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for m in methods:
+        cells = []
+        for p, f in settings:
+            vals = sc.get((m, p, f))
+            cells.append(format_interval(*t_interval(list(vals.values()), confidence)[:2]) if vals else '-')
+        lines.append(f'| {m} | ' + ' | '.join(cells) + ' |')
+    rows = {(r['a'], r['b'], r['protocol'], r['fraction']): r for r in paired_table(records, comparisons, metric)}
+    for a, b in dict.fromkeys((r[0], r[1]) for r in rows):
+        cells = []
+        for p, f in settings:
+            r = rows.get((a, b, p, f))
+            cells.append('-' if r is None else format_interval(r['mean'], r['half'], signed=True))
+        lines.append(f'| {a} - {b} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'

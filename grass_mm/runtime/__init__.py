@@ -1,4 +1,4 @@
-"""Runtime fixes in one place: safe checkpoint loading, CPU distributed launch, config checks."""
+"""Runtime fixes in one place: safe checkpoint loading, CPU distributed launch, config checks, safe outputs."""
 
 from .atomic_checkpoint import AtomicCheckpointHook, AtomicLocalBackend, atomic_write  # noqa: F401
 from .checkpoint import (  # noqa: F401
@@ -16,7 +16,13 @@ from .checkpoint import (  # noqa: F401
     trust_checkpoint,
 )
 from .compat import adjust_hue, install_numpy2_fixes  # noqa: F401
-from .config_check import ConfigCheckError, check_config  # noqa: F401
+from .config_check import (  # noqa: F401
+    ConfigCheckError,
+    check_cfg_options,
+    check_config,
+    check_pretrain_config,
+    read_config,
+)
 from .dist import CPUDistributedDataParallel, setup_cpu_distributed, use_cpu_distributed  # noqa: F401
 
 install_safe_loader()
@@ -40,6 +46,9 @@ __all__ = [
     'use_cpu_distributed',
     'ConfigCheckError',
     'check_config',
+    'check_cfg_options',
+    'check_pretrain_config',
+    'read_config',
     'adjust_hue',
     'install_numpy2_fixes',
 ]

@@ -6,6 +6,7 @@ import torch
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from .dense_pair_functional import dense_pair_info_nce, sample_positions
 
@@ -30,7 +31,10 @@ class PixelPairContrast(BaseSelfSupervisor):
         backbone (dict): backbone config, e.g. mmpretrain ``ResNet`` (``out_indices=(3,)``).
         neck (dict): ``DenseCLNeck`` config (``in_channels`` = backbone channels).
         temperature (float): InfoNCE temperature. Default 0.2.
-        global_weight (float): weight of the global (image-level) term in [0, 1]. Default 0.
+        global_weight (float): weight of the global (image-level) term in [0, 1]. Default 0:
+            the neck's global MLP (``neck.mlp``) is not built then (an ``nn.Identity`` takes
+            its place): its output is unused, and a parameter without gradient makes DDP with
+            ``find_unused_parameters=False`` raise at the second iteration.
         num_samples (int, optional): positions sampled per image for the dense term (the
             logit matrix is (N*S)x(N*S)); None keeps all. Default None.
         data_preprocessor, init_cfg, pretrained: see :class:`BaseSelfSupervisor`.
@@ -66,6 +70,8 @@ class PixelPairContrast(BaseSelfSupervisor):
         )
         self.temperature = float(temperature)
         self.global_weight = float(global_weight)
+        if self.global_weight == 0 and isinstance(getattr(self.neck, 'mlp', None), nn.Module):
+            self.neck.mlp = nn.Identity()  # the global branch is unused: no parameter left without gradient
         self.num_samples = num_samples
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample], **kwargs) -> Dict[str, torch.Tensor]:

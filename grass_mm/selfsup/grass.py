@@ -1,12 +1,15 @@
 """GraSS: gradient-guided sampling on top of mmpretrain's SimCLR (arXiv 2306.15868)."""
 
-from typing import Dict, List, Optional, Tuple
+from contextlib import nullcontext
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
+from mmpretrain.models.heads import ContrastiveHead
 from mmpretrain.models.selfsup.simclr import GatherLayer, SimCLR
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from .backbone_stages import forward_from, forward_to, stage_adapter
 from .grass_functional import (
     BOX_MODES,
     CC_BACKENDS,
@@ -14,8 +17,25 @@ from .grass_functional import (
     crop_and_resize,
     dar_boxes,
     loss_attention_map,
+    nt_xent_index,
     random_box_positions,
 )
+
+
+def _float(obj):
+    """Half-precision tensors (also inside tuples and lists) as float32; anything else unchanged."""
+    if isinstance(obj, torch.Tensor):
+        return obj.float() if obj.is_floating_point() and obj.element_size() < 4 else obj
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_float(o) for o in obj)
+    return obj
+
+
+def _autocast_off(device: torch.device):
+    """A context with autocast disabled on ``device`` (a no-op where autocast does not exist)."""
+    if torch.amp.is_autocast_available(device.type):
+        return torch.autocast(device_type=device.type, enabled=False)
+    return nullcontext()
 
 
 @MODELS.register_module()
@@ -27,8 +47,9 @@ class GraSS(SimCLR):
     1. guidance pass without backbone graph: the backbone runs under ``no_grad`` up to stage
        ``gs_stage`` giving A (2B, C, h, w); ``A.requires_grad_()``; the remaining stages,
        the neck and the NT-Xent loss run on it and ``torch.autograd.grad(loss, A)`` gives
-       dL/dA only (no parameter gradient is touched, nothing goes stale); on CPU the views
-       enter this pass channels-last (``guide_channels_last``), a third cheaper there;
+       dL/dA only (no parameter gradient is touched, nothing goes stale); the whole pass runs
+       in fp32 under mixed precision (``guide_autocast``); on CPU the views enter this pass
+       channels-last (``guide_channels_last``), a third cheaper there;
     2. LAM (2B, H, W) -> DAR boxes (2B, 4) -> crops (2B, 3, H, W), batched on the device
        (CPU tensors are labelled exactly by one ``scipy.ndimage.label`` call, in place);
     3. the crops go through the normal forward and loss; the runner's backward and
@@ -36,8 +57,14 @@ class GraSS(SimCLR):
 
     The stage is switched by :class:`GraSSWarmupHook` (or set ``gs_enabled`` directly).
 
+    Backbones: any mmpretrain backbone of the ResNet family, ConvNeXt, SwinTransformer or
+    VisionTransformer (see :mod:`~grass_mm.selfsup.backbone_stages`; Swin and ViT tokens are
+    reshaped to their grid, ViT's stages are its layers).
+
     Args:
         gs_stage (int): backbone stage whose output is A; -1 = last. Defaults to -1.
+            With a ViT whose ``out_type`` is 'cls_token' take an earlier layer: the last
+            layer's patch tokens do not reach the class token.
         threshold (float): TA in [0, 1) for the DAR mask. Defaults to 0.5.
         lam_norm (str): per-sample normalisation of the LAM before thresholding, see
             :func:`~grass_mm.selfsup.grass_functional.loss_attention_map`:
@@ -61,6 +88,14 @@ class GraSS(SimCLR):
             (oneDNN's CPU convolutions are about a third faster on them; the LAM equals the
             NCHW one up to float rounding). None (default) = on CPU tensors only; the
             training pass on the crops is left as SimCLR's.
+        guide_autocast (bool): under mixed precision (``AmpOptimWrapper``), let the guidance
+            pass's no-grad forward up to ``gs_stage`` run in the autocast dtype. False
+            (default) runs the whole guidance pass in fp32, so fp16/bf16 AMP crops the same
+            boxes as fp32 training. The stages after ``gs_stage``, the neck, the loss and
+            dL/dA always run in fp32 (autocast off on ``A.float()``): in fp16 the gradients
+            underflow and the fp16 neck moves the boxes. True saves part of the guidance
+            forward's cost but its boxes are those of the low-precision A (a trained
+            ResNet-18, 64 views: 2 of 64 boxes differ from fp32 at fp16, 15 at bf16).
         gs_enabled (bool): start in the GS stage. Defaults to False.
         **kwargs: the arguments of :class:`mmpretrain.models.SimCLR`.
     """
@@ -78,6 +113,7 @@ class GraSS(SimCLR):
         cc_iters: Optional[int] = None,
         cc_backend: str = 'auto',
         guide_channels_last: Optional[bool] = None,
+        guide_autocast: bool = False,
         gs_enabled: bool = False,
         **kwargs,
     ) -> None:
@@ -92,12 +128,8 @@ class GraSS(SimCLR):
             raise ValueError(f"GraSS crop_mode must be 'nearest' or 'bilinear', got crop_mode={crop_mode!r}")
         if cc_backend not in CC_BACKENDS:
             raise ValueError(f'GraSS cc_backend must be one of {CC_BACKENDS}, got cc_backend={cc_backend!r}')
-        stages = getattr(self.backbone, 'res_layers', None)
-        if stages is None:
-            raise TypeError(
-                f'GraSS needs a ResNet-family backbone with `res_layers`, got {type(self.backbone).__name__}'
-            )
-        n = len(stages)
+        self._stages = stage_adapter(self.backbone)
+        n = self._stages.num_stages(self.backbone)
         if not isinstance(gs_stage, int) or not -n <= gs_stage < n:
             raise ValueError(
                 f'GraSS gs_stage={gs_stage!r} is not a stage of the backbone '
@@ -116,56 +148,52 @@ class GraSS(SimCLR):
                 f'guide_channels_last={guide_channels_last!r}'
             )
         self.guide_channels_last = guide_channels_last
+        if guide_autocast not in (True, False):
+            raise ValueError(f'GraSS guide_autocast must be True or False, got guide_autocast={guide_autocast!r}')
+        self.guide_autocast = bool(guide_autocast)
         self.gs_enabled = gs_enabled
-        strides = getattr(self.backbone, 'strides', (1, 2, 2, 2))
-        stride = 4
-        for s in strides[: self.gs_stage + 1]:
-            stride *= s
-        self.feat_stride = stride
+        self._nt_xent_cache = {}  # (N, device) -> (gather index, labels) of the NT-Xent logits
+        self.feat_stride = self._stages.stride(self.backbone, self.gs_stage)
 
     # ---------------------------------------------------------------- backbone in two parts
-    def _forward_to(self, x: torch.Tensor, stage: int) -> Tuple[List[torch.Tensor], torch.Tensor]:
-        """Backbone stem and stages 0..stage. Returns (outputs at out_indices < stage, A)."""
-        bb = self.backbone
-        if bb.deep_stem:
-            x = bb.stem(x)
-        else:
-            x = bb.relu(bb.norm1(bb.conv1(x)))
-        x = bb.maxpool(x)
-        outs = []
-        for i, name in enumerate(bb.res_layers[: stage + 1]):
-            x = getattr(bb, name)(x)
-            if i in bb.out_indices and i < stage:
-                outs.append(x)
-        return outs, x
+    def _forward_to(self, x: torch.Tensor, stage: int) -> Tuple[List[torch.Tensor], Any]:
+        """Backbone stem and stages 0..stage. Returns (outputs at out_indices < stage, the state after
+        ``stage``: for ResNet and ConvNeXt the feature map A, see :mod:`.backbone_stages`)."""
+        return forward_to(self._stages, self.backbone, x, stage)
 
-    def _forward_from(self, outs: List[torch.Tensor], x: torch.Tensor, stage: int) -> Tuple[torch.Tensor, ...]:
-        """Backbone stages stage+1..last from A; returns the backbone's output tuple."""
-        bb = self.backbone
-        outs = list(outs) + ([x] if stage in bb.out_indices else [])
-        for i, name in enumerate(bb.res_layers):
-            if i <= stage:
-                continue
-            x = getattr(bb, name)(x)
-            if i in bb.out_indices:
-                outs.append(x)
-        return tuple(outs)
+    def _forward_from(self, outs: List[torch.Tensor], state: Any, stage: int) -> Tuple[torch.Tensor, ...]:
+        """Backbone stages stage+1..last from the state after ``stage``; returns the backbone's output tuple."""
+        return forward_from(self._stages, self.backbone, outs, state, stage)
 
     # ---------------------------------------------------------------- SimCLR loss on features
     def contrastive_loss(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """NT-Xent of SimCLR on backbone features of interleaved views (2B, ...)."""
+        """NT-Xent of SimCLR on backbone features of interleaved views (2B, ...).
+
+        The value of mmpretrain's :class:`~mmpretrain.models.SimCLR` loss, with static shapes:
+        the logits are gathered by an index built once per (N, device)
+        (:func:`~grass_mm.selfsup.grass_functional.nt_xent_index`) instead of
+        ``masked_select`` and per-call buffers, so a step makes no host-device sync.
+        """
         z = self.neck(feats)[0]
         z = z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
         z = torch.cat(GatherLayer.apply(z), dim=0)  # (2N, d)
         N = z.size(0) // 2
         if N < 2:
             raise ValueError(f'GraSS/SimCLR needs at least 2 images per batch (negatives), got a batch of {N} image(s)')
-        s = torch.matmul(z, z.t())
-        mask, pos_idx, neg_mask = self._create_buffer(N, s.device)
-        s = torch.masked_select(s, mask == 1).reshape(s.size(0), -1)
-        positive = s[pos_idx].unsqueeze(1)
-        negative = torch.masked_select(s, neg_mask == 1).reshape(s.size(0), -1)
-        return self.head.loss(positive, negative)
+        index, labels = self._nt_xent_buffers(N, z.device)
+        logits = torch.matmul(z, z.t()).gather(1, index)  # (2N, 2N - 1), positive first
+        if type(self.head).loss is ContrastiveHead.loss:
+            # ContrastiveHead.loss would copy new zero labels to the device at every call
+            return self.head.loss_module(logits / self.head.temperature, labels)
+        return self.head.loss(logits[:, :1], logits[:, 1:])
+
+    def _nt_xent_buffers(self, num_images: int, device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The gather index (2N, 2N - 1) and the zero labels (2N,), cached per (N, device)."""
+        key = (num_images, str(device))
+        if key not in self._nt_xent_cache:
+            index = nt_xent_index(num_images, device)
+            self._nt_xent_cache[key] = (index, torch.zeros(index.size(0), dtype=torch.long, device=device))
+        return self._nt_xent_cache[key]
 
     @staticmethod
     def _interleave(inputs: List[torch.Tensor]) -> torch.Tensor:
@@ -198,11 +226,16 @@ class GraSS(SimCLR):
         channels_last = self.guide_channels_last
         if channels_last is None:
             channels_last = views.device.type == 'cpu'
-        outs, feat = self._no_grad_to(views.contiguous(memory_format=torch.channels_last) if channels_last else views)
-        feat = feat.detach().requires_grad_(True)
-        with torch.enable_grad():
-            loss = self.contrastive_loss(self._forward_from(outs, feat, self.gs_stage))
-            (grad,) = torch.autograd.grad(loss, feat)
+        guide_views = views.contiguous(memory_format=torch.channels_last) if channels_last else views
+        with nullcontext() if self.guide_autocast else _autocast_off(views.device):
+            outs, state = _float(self._no_grad_to(_float(guide_views)))
+        # dL/dA in fp32 whatever the autocast state: under fp16 AMP the tail's gradients (~1e-6)
+        # underflow and the fp16 neck perturbs the LAM, which moves the DAR boxes
+        bb = self.backbone
+        feat = self._stages.feature(bb, state).detach().requires_grad_(True)  # A (2B, C, h, w)
+        with torch.enable_grad(), _autocast_off(views.device):
+            tail = self._forward_from(outs, self._stages.with_feature(bb, state, feat), self.gs_stage)
+            (grad,) = torch.autograd.grad(self.contrastive_loss(tail), feat)
         lam = loss_attention_map(feat.detach(), grad, size=(H, W), norm=self.lam_norm)
         boxes = dar_boxes(lam, self.threshold, self.cc_iters, self.cc_backend)
         if self.box_mode == 'random':

@@ -15,6 +15,7 @@ labelled by scipy in place, which is no transfer):
 * :func:`random_box_positions` - the same boxes moved to uniformly random positions (the
   random-box control: DAR sizes, no gradient guidance).
 * :func:`crop_and_resize` - cut one box per image and resize it back to a given size.
+* :func:`nt_xent_index` - static gather index of SimCLR's NT-Xent logits (positive first).
 """
 
 from typing import Optional, Tuple
@@ -206,9 +207,9 @@ def dar_boxes(
     y1 = torch.where(rows, ar_h, -1).amax(dim=1)
     x0 = torch.where(cols, ar_w, W).amin(dim=1)
     x1 = torch.where(cols, ar_w, -1).amax(dim=1)
-    boxes = torch.stack([x0, y0, x1, y1], dim=1)
-    full = torch.tensor([0, 0, W - 1, H - 1], device=lam.device)
-    return torch.where(has_region[:, None], boxes, full)
+    # a constant LAM has no region: the whole map (Python scalars, no host-to-device copy)
+    corners = ((x0, 0), (y0, 0), (x1, W - 1), (y1, H - 1))
+    return torch.stack([torch.where(has_region, v, full) for v, full in corners], dim=1)
 
 
 def random_box_positions(boxes: torch.Tensor, size: Tuple[int, int], generator=None) -> torch.Tensor:
@@ -238,6 +239,33 @@ def random_box_positions(boxes: torch.Tensor, size: Tuple[int, int], generator=N
     nx = torch.minimum((u[:, 0] * (W - w + 1)).floor().long(), W - w)
     ny = torch.minimum((u[:, 1] * (H - h + 1)).floor().long(), H - h)
     return torch.stack([nx, ny, nx + w - 1, ny + h - 1], dim=1)
+
+
+def nt_xent_index(num_images: int, device=None) -> torch.Tensor:
+    """Column index that turns SimCLR's similarity matrix into its NT-Xent logits.
+
+    For the (2N, 2N) similarity ``s`` of interleaved views (the two views of image ``k`` at
+    rows ``2k`` and ``2k + 1``), ``s.gather(1, index)`` is the (2N, 2N - 1) logit matrix of
+    mmpretrain's :class:`~mmpretrain.models.SimCLR`: column 0 the positive (the other view of
+    the same image), then the 2N - 2 negatives in ascending column order. Static shapes, built
+    on ``device`` without any host-device copy (no ``masked_select``), so a caller builds it
+    once per (N, device) and its loss has no data-dependent shape.
+
+    Args:
+        num_images (int): N (the views are 2N).
+        device (torch.device, optional): where to build it.
+
+    Returns:
+        Tensor: int64, shape (2N, 2N - 1).
+    """
+    n2 = 2 * num_images
+    rows = torch.arange(n2, device=device)
+    partner = rows.bitwise_xor(1)  # 2k <-> 2k + 1
+    cols = rows.expand(n2, n2)
+    keep = (cols != rows[:, None]) & (cols != partner[:, None])
+    # ascending negatives first, the two dropped columns pushed past the end by the sort key
+    negatives = torch.where(keep, cols, cols + n2).sort(dim=1).values[:, : n2 - 2]
+    return torch.cat([partner[:, None], negatives], dim=1)
 
 
 def crop_and_resize(

@@ -79,8 +79,21 @@ def test_cli_writes_table_and_plot(tmp_path):
         md = f.read()
     assert '| 200 it | long |' in md and '+2.10' in md
     assert os.path.getsize(out + '.png') > 5000
+    # an existing report is kept unless --overwrite
+    again = run_tool(['tools/analysis/compare_sweeps.py', dirs[1], '--out', out])
+    assert again.returncode != 0 and 'gains.md' in again.stderr and 'Traceback' not in again.stderr
+    assert open(out + '.md').read() == md
     proc = run_tool(
-        ['tools/analysis/compare_sweeps.py', f'200 it={dirs[0]}', dirs[1], '--against', '200 it', '--out', out]
+        [
+            'tools/analysis/compare_sweeps.py',
+            f'200 it={dirs[0]}',
+            dirs[1],
+            '--against',
+            '200 it',
+            '--out',
+            out,
+            '--overwrite',
+        ]
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(out + '.md') as f:

@@ -69,7 +69,8 @@ def test_paired_table_and_markdown():
     md = sweep_markdown(recs, title='toy')
     mean, half, _ = t_interval([r['mIoU'] for r in recs if r['method'] == 'SimCLR' and r['fraction'] == 0.1])
     assert f'{mean:.2f} ± {half:.2f} (n=3)' in md
-    assert '| GraSS - SimCLR | frozen | 0.1 | +0.60 ± ' in md
+    assert '| GraSS - SimCLR | frozen encoder | 10% | +0.60 ± ' in md
+    assert '| method | frozen encoder, 10% labels | frozen encoder, 100% labels |' in md  # not "0.1 labels"
     dup = recs + [dict(recs[0])]
     with pytest.raises(ValueError, match='seed 0'):
         paired_table(dup)

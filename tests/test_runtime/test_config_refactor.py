@@ -29,6 +29,16 @@ Bases on mmseg's and mmpretrain's own (issue 15; which base inherits which: ``UP
   not by a registry) must carry none: the model bases replace mmseg's top-level ``norm_cfg`` whole
   (``test_layer_cfgs_carry_no_scope``).
 
+GPU runs at scale (issue 23), in the two runtime bases:
+
+* ``randomness.diff_rank_seed=True`` in every config (:func:`undo_runtime_changes`): per-rank random draws (DDP still
+  starts all ranks from rank 0's weights);
+* ``env_cfg.cudnn_benchmark=True`` in the segmentation configs: mmseg's own default, no longer overridden
+  (the self-supervised runtime keeps mmpretrain's ``False``).
+
+The official LAM normalisation (``LAM / max``, issue of the evidence protocol): ``model.lam_norm='original'``
+instead of ``'relu'`` in every GraSS config (:func:`undo_lam_norm`).
+
 Nothing else may differ: the model, schedule and dataset bases state only grass_mm's difference from
 upstream and still merge to the same values.
 """
@@ -83,6 +93,33 @@ def expected_changes(rel):
     if 'swin' in rel:
         out.add('backbone_norm_cfg')
     return out
+
+
+def undo_lam_norm(cfg, ref):
+    """Map GraSS's ``lam_norm='original'`` back to the reference's ``'relu'``; returns (config, found)."""
+    model, ref_model = cfg.get('model', {}), ref.get('model', {})
+    if model.get('type') == 'GraSS' and model.get('lam_norm') == 'original' and ref_model.get('lam_norm') == 'relu':
+        return dict(cfg, model=dict(model, lam_norm='relu')), True
+    return cfg, False
+
+
+def runtime_changes_expected(ref):
+    """Issue 23's runtime changes that must be found in a config whose reference is ``ref``."""
+    return {'diff_rank_seed', 'cudnn_benchmark'} if ref.get('default_scope') == 'mmseg' else {'diff_rank_seed'}
+
+
+def undo_runtime_changes(cfg, ref):
+    """Map issue 23's runtime changes back; returns (config, set of the changes found)."""
+    found = set()
+    rnd = cfg.get('randomness', {})
+    if rnd.get('diff_rank_seed') is True and 'diff_rank_seed' not in ref.get('randomness', {}):
+        found.add('diff_rank_seed')
+        cfg = dict(cfg, randomness={k: v for k, v in rnd.items() if k != 'diff_rank_seed'})
+    env = cfg.get('env_cfg', {})
+    if env.get('cudnn_benchmark') is True and ref.get('env_cfg', {}).get('cudnn_benchmark') is False:
+        found.add('cudnn_benchmark')
+        cfg = dict(cfg, env_cfg=dict(env, cudnn_benchmark=False))
+    return cfg, found
 
 
 def drop_default_scope(cfg):
@@ -158,7 +195,13 @@ def test_every_config_is_kept(before):
 def test_merged_configs_equal_before_refactor(before, now):
     diffs = []
     for rel, ref in sorted(before.items()):
-        cfg, ref, found = undo_intended(rel, now[rel], ref)
+        cfg, runtime = undo_runtime_changes(now[rel], ref)
+        if runtime != runtime_changes_expected(ref):
+            diffs.append(f'{rel}: runtime changes {sorted(runtime)}, expected {sorted(runtime_changes_expected(ref))}')
+        cfg, lam_norm = undo_lam_norm(cfg, ref)
+        if lam_norm != (ref['model'].get('type') == 'GraSS'):
+            diffs.append(f'{rel}: lam_norm change {"unexpected" if lam_norm else "missing"}')
+        cfg, ref, found = undo_intended(rel, cfg, ref)
         if ('SyncBN' in found) != sync_bn_expected(rel):
             diffs.append(f'{rel}: SyncBN {"unexpected" if "SyncBN" in found else "missing"}')
         issue15 = found & {'_scope_', 'tta_pipeline', 'img_ratios', 'backbone_norm_cfg'}

@@ -75,6 +75,7 @@ def _configs(tmp_path):
         'CheckedLoadAnnotations': dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
         'AtomicCheckpointHook': dict(type='AtomicCheckpointHook', interval=2, by_epoch=False),
         'IoUKappaMetric': dict(type='IoUKappaMetric', iou_metrics=['mIoU']),
+        'ClassIoUMetric': dict(type='ClassIoUMetric', iou_metrics=['mIoU']),
         'ProbeThenFinetuneHook': dict(type='ProbeThenFinetuneHook', probe_iters=2),
         'ReestimateBNHook': dict(type='ReestimateBNHook', num_samples=16),
         'LoadImagePair': dict(type='LoadImagePair'),

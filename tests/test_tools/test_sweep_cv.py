@@ -146,9 +146,7 @@ def test_linear_probe_trains_only_the_1x1_conv(tiny_cv, tmp_path):
     runner.train()
     trainable = {n for n, p in runner.model.named_parameters() if p.requires_grad}
     assert trainable == {'decode_head.conv_seg.weight', 'decode_head.conv_seg.bias'}
-    in_optimizer = {
-        id(p) for g in runner.optim_wrapper.optimizer.param_groups for p in g['params'] if p.requires_grad
-    }
+    in_optimizer = {id(p) for g in runner.optim_wrapper.optimizer.param_groups for p in g['params'] if p.requires_grad}
     assert in_optimizer == {id(p) for n, p in runner.model.named_parameters() if n in trainable}
     pre = torch.load(cfg.model.backbone.init_cfg.checkpoint, map_location='cpu', weights_only=False)['state_dict']
     after = runner.model.backbone.state_dict()

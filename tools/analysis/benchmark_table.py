@@ -13,13 +13,18 @@ Runs with the same method and dataset are averaged (``n=`` in the table).
 """
 
 import argparse
+import os.path as osp
 import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import fail  # noqa: E402  (first: filters the third-party warnings)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('runs', nargs='+', metavar='WORK_DIR', help='DIR, METHOD=DIR or METHOD@DATASET=DIR')
     p.add_argument('--out', help='output prefix: writes PREFIX.md and PREFIX.csv')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing PREFIX.md / PREFIX.csv')
     p.add_argument(
         '--baselines', nargs='*', help='methods to compute gains against (default: every method not named GraSS*)'
     )
@@ -27,9 +32,9 @@ def main(argv=None):
     from grass_mm.analysis import ResultsNotFoundError, benchmark_table
 
     try:
-        md = benchmark_table(args.runs, args.out, args.baselines)
-    except (ResultsNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+        md = benchmark_table(args.runs, args.out, args.baselines, args.overwrite)
+    except (ResultsNotFoundError, FileExistsError, ValueError) as err:
+        fail(str(err), code=1)
     print(md)
     if args.out:
         print(f'wrote {args.out}.md and {args.out}.csv')

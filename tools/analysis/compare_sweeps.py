@@ -41,6 +41,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('sweeps', nargs='+', metavar='[LABEL=]SWEEP_DIR')
     p.add_argument('--out', required=True, help='output prefix: writes PREFIX.md and PREFIX.png')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing PREFIX.md / PREFIX.png')
     p.add_argument('--metric', default='mIoU', choices=['mIoU', 'OA', 'mAcc'])
     p.add_argument('--confidence', type=float, default=0.95)
     p.add_argument(
@@ -57,7 +58,12 @@ def main(argv=None):
         read_sweep_csv,
         recipe_effects,
     )
+    from grass_mm.runtime.outputs import check_output_files
 
+    try:  # before anything is read or written
+        check_output_files([args.out + '.md', args.out + '.png'], args.overwrite)
+    except FileExistsError as err:
+        sys.exit(f'error: {err}')
     try:
         sweeps = {
             label: [r for path in paths for r in read_sweep_csv(path)]

@@ -18,21 +18,56 @@ Purity = (pixels of the most frequent class) / (labelled pixels); ignore labels 
 import argparse
 import glob
 import os.path as osp
+import sys
 
-import numpy as np
-import torch
-from PIL import Image
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import load_grass, run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
 # Dubai colour table (../shared/data/README.md): index = position; black -> ignore
 DUBAI_COLOURS = ['3C1098', '8429F6', '6EC1E4', 'FEDD3A', 'E2A929', '9B9B9B']
 IGNORE = 255
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 
 def dubai_pairs(root):
+    if not osp.isdir(root):
+        raise FileNotFoundError(f'--dubai {root} is not a folder')
     imgs = sorted(glob.glob(osp.join(root, 'tile_*', 'images', '*.jpg')))
     if not imgs:
         raise FileNotFoundError(f'no tile_*/images/*.jpg under --dubai {root}')
     return [(p, p.replace('/images/', '/masks/').rsplit('.', 1)[0] + '.png') for p in imgs]
+
+
+def folder_pairs(img_dir, ann_dir):
+    """``[(image, mask)]`` of ``--img-dir`` / ``--ann-dir`` (mask = image stem + ``.png``)."""
+    for flag, folder in (('--img-dir', img_dir), ('--ann-dir', ann_dir)):
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'{flag} {folder} is not a folder')
+    imgs = sorted(p for p in glob.glob(osp.join(img_dir, '*.*')) if p.lower().endswith(IMAGE_EXTS))
+    if not imgs:
+        raise FileNotFoundError(f'no images ({", ".join(IMAGE_EXTS)}) in --img-dir {img_dir}')
+    return [(i, osp.join(ann_dir, osp.splitext(osp.basename(i))[0] + '.png')) for i in imgs]
+
+
+def check_pairs(pairs):
+    """Every mask exists (before any model is built); raises FileNotFoundError naming the first missing."""
+    missing = [m for _, m in pairs if not osp.isfile(m)]
+    if missing:
+        raise FileNotFoundError(f'mask {missing[0]} not found ({len(missing)} of {len(pairs)} images have none)')
+
+
+def read_image(path):
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert('RGB')).copy()
+    except (OSError, ValueError) as err:
+        raise ValueError(f'image {path} cannot be read: {err}') from None
 
 
 def read_dubai_mask(path):
@@ -63,7 +98,7 @@ def box_purity(labels, boxes):
     return purity(torch.where(inside, labels, IGNORE))
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config')
     p.add_argument('--checkpoint')
@@ -75,35 +110,31 @@ def main():
     p.add_argument('--size', type=int, default=224)
     p.add_argument('--batch', type=int, default=16, help='views per GraSS batch')
     p.add_argument('--seed', type=int, default=0)
-    args = p.parse_args()
+    p.add_argument(
+        '--lam-norm',
+        nargs='+',
+        default=None,
+        help="LAM normalisation(s) to compare on the same views (e.g. original relu); default: the model's own",
+    )
+    p.add_argument('--csv', help='append one row per LAM normalisation to this CSV file (created with a header)')
+    p.add_argument('--tag', default='', help='value of the CSV "tag" column (e.g. the fold)')
+    args = p.parse_args(argv)
+    if not args.dubai and not (args.img_dir and args.ann_dir):
+        p.error('give --dubai ROOT or both --img-dir and --ann-dir')
+    for key, low in (('views', 1), ('size', 8), ('batch', 4)):
+        if getattr(args, key) < low:
+            p.error(f'--{key} must be at least {low}, got {getattr(args, key)}')
+    return args
 
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmpretrain.registry import MODELS
+
+def main(argv=None):
+    args = parse_args(argv)
     from torchvision.transforms import RandomResizedCrop
-
-    import grass_mm  # noqa: F401
-
-    init_default_scope('mmpretrain')
-    cfg = Config.fromfile(args.config)
-    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    model = MODELS.build(cfg.model)
-    if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model.eval()
-    mean = torch.tensor(cfg.data_preprocessor.mean).view(1, 3, 1, 1)
-    std = torch.tensor(cfg.data_preprocessor.std).view(1, 3, 1, 1)
 
     if args.dubai:
         pairs, read_mask = dubai_pairs(args.dubai), read_dubai_mask
     else:
-        if not (args.img_dir and args.ann_dir):
-            raise ValueError('give --dubai ROOT or both --img-dir and --ann-dir')
-        imgs = sorted(glob.glob(osp.join(args.img_dir, '*.*')))
-        if not imgs:
-            raise FileNotFoundError(f'no images in --img-dir {args.img_dir}')
-        pairs = [(i, osp.join(args.ann_dir, osp.splitext(osp.basename(i))[0] + '.png')) for i in imgs]
+        pairs = folder_pairs(args.img_dir, args.ann_dir)
 
         def read_mask(path):
             m = np.asarray(Image.open(path)).astype(np.int64)
@@ -111,11 +142,18 @@ def main():
                 m = np.where(m == 0, IGNORE + 1, m) - 1
             return np.clip(m, 0, IGNORE).astype(np.uint8)
 
+    check_pairs(pairs)
+    cfg, model = load_grass(args.config, args.checkpoint)
+    model.eval()
+    pre = cfg.get('data_preprocessor') or dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+    mean = torch.tensor(pre['mean']).view(1, 3, 1, 1)
+    std = torch.tensor(pre['std']).view(1, 3, 1, 1)
+
     torch.manual_seed(args.seed)
     rrc = RandomResizedCrop(args.size, scale=(0.08, 1.0))
     views, labels = [], []
     for img_path, mask_path in pairs:
-        img = torch.from_numpy(np.asarray(Image.open(img_path).convert('RGB')).copy())
+        img = torch.from_numpy(read_image(img_path))
         img = img.permute(2, 0, 1).float()
         lab = torch.from_numpy(read_mask(mask_path).astype(np.int64))[None].float()
         for _ in range(args.views):
@@ -135,31 +173,65 @@ def main():
             )
     views = (torch.stack(views) - mean) / std
     labels = torch.stack(labels)
+    for norm in args.lam_norm or [model.lam_norm]:
+        model.lam_norm = norm
+        row = report(model, views, labels, args, len(pairs))
+        if args.csv:
+            append_row(args.csv, dict(tag=args.tag, lam_norm=norm, **row))
+
+
+def append_row(path, row):
+    import csv
+
+    new = not osp.isfile(path)
+    with open(path, 'a', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow({k: f'{v:.6f}' if isinstance(v, float) else v for k, v in row.items()})
+
+
+def report(model, views, labels, args, n_images):
+    """DAR boxes of every view with the model's current settings: purity, area, region-rule agreement."""
+    from grass_mm.analysis.dar import box_area_fraction, box_rule_disagreement
+    from grass_mm.selfsup.grass_functional import random_box_positions
+
     n = len(views) - len(views) % 2
-    res = {k: [] for k in ('dar', 'random', 'view')}
+    res = {k: [] for k in ('dar', 'random', 'view', 'area', 'other', 'first')}
     g = torch.Generator().manual_seed(args.seed)
     for s in range(0, n, args.batch):
         v, lab = views[s : s + args.batch], labels[s : s + args.batch]
         v, lab = v[: len(v) - len(v) % 2], lab[: len(lab) - len(lab) % 2]
         if len(v) < 4:
             continue
-        _, _, boxes = model.guided_crops(v, return_maps=True)
-        bw, bh = boxes[:, 2] - boxes[:, 0] + 1, boxes[:, 3] - boxes[:, 1] + 1
-        rx = (torch.rand(len(v), generator=g) * (args.size - bw + 1)).long()
-        ry = (torch.rand(len(v), generator=g) * (args.size - bh + 1)).long()
-        rand_boxes = torch.stack([rx, ry, rx + bw - 1, ry + bh - 1], 1)
+        _, lam, boxes = model.guided_crops(v, return_maps=True)
+        rand_boxes = random_box_positions(boxes, (args.size, args.size), generator=g)
         res['dar'].append(box_purity(lab, boxes))
         res['random'].append(box_purity(lab, rand_boxes))
         res['view'].append(purity(lab))
+        res['area'].append(box_area_fraction(boxes, (args.size, args.size)).float())
+        other, first = box_rule_disagreement(lam, model.threshold)
+        res['other'].append(torch.from_numpy(other).float())
+        res['first'].append(torch.from_numpy(first).float())
+    if not res['dar']:
+        raise ValueError(f'{n} views from {n_images} images: a GraSS batch needs at least 4 (raise --views)')
     out = {k: torch.cat(v) for k, v in res.items()}
     ok = ~(out['dar'].isnan() | out['random'].isnan() | out['view'].isnan())
     print(
-        f'{int(ok.sum())} views from {len(pairs)} images, {args.size}px, '
-        f'checkpoint={args.checkpoint or "none (random init)"}'
+        f'{int(ok.sum())} views from {n_images} images, {args.size}px, lam_norm={model.lam_norm}, '
+        f'TA={model.threshold}, checkpoint={args.checkpoint or "none (random init)"}'
     )
     for k in ('dar', 'random', 'view'):
         print(f'mean dominant-class fraction  {k:7s} {out[k][ok].mean():.4f}')
+    print(f'mean DAR area (share of the view)     {out["area"].mean():.4f}')
+    print(f"another region's box holds the max    {out['other'].mean():.4f}")
+    print(f'box rule (first in order) differs     {out["first"].mean():.4f}')
+    keys = dict(dar='dar', random='random', view='view')
+    row = {k: float(out[v][ok].mean()) for k, v in keys.items()}
+    row.update(views=int(ok.sum()), area=float(out['area'].mean()))
+    row.update(other_box=float(out['other'].mean()), first_box=float(out['first'].mean()))
+    return row
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -7,9 +7,15 @@ Example::
 
 import argparse
 import json
+import os.path as osp
 import sys
 
-from grass_mm.datasets.converters import convert_dubai_aerial
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+from grass_mm.datasets.converters import convert_dubai_aerial  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -17,7 +23,9 @@ def parse_args(argv=None):
     p.add_argument('src', help='folder with tile_N/{images,masks}')
     p.add_argument('-o', '--out-dir', default='data/dubai_aerial', help='output root')
     p.add_argument('--val-tiles', nargs='*', default=['tile_6'], help='tiles of the val split')
-    p.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    p.add_argument(
+        '--overwrite', action='store_true', help='replace what a converter wrote there earlier (other files stay)'
+    )
     p.add_argument(
         '--skip-missing', action='store_true', help='skip images without mask (and the reverse) with a warning'
     )
@@ -41,7 +49,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_main(main)

@@ -7,16 +7,24 @@ Example::
 """
 
 import argparse
+import os.path as osp
 import sys
 
-from grass_mm.datasets.converters import convert_loveda_domains
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+from grass_mm.datasets.converters import convert_loveda_domains  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('src', help='folder with Train.zip/Val.zip[/Test.zip] or Train/Val[/Test] folders')
     p.add_argument('-o', '--out-dir', default='data/loveDA_domains', help='output root')
-    p.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    p.add_argument(
+        '--overwrite', action='store_true', help='replace what a converter wrote there earlier (other files stay)'
+    )
     p.add_argument(
         '--skip-missing', action='store_true', help='skip images without mask (and the reverse) with a warning'
     )
@@ -30,7 +38,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_main(main)

@@ -1,7 +1,8 @@
 """ISPRS Potsdam -> mmseg layout, by mmseg's own converter (reused as is).
 
-This wrapper only adds the overwrite guard of the other grass_mm converters and finds the
-converter inside the installed mmseg package (``mmseg/.mim/tools/dataset_converters``)::
+This wrapper (:func:`grass_mm.datasets.converters.convert_potsdam`) checks the zips first, adds the
+staging and overwrite guard of the other grass_mm converters and finds the converter inside the
+installed mmseg package (``mmseg/.mim/tools/dataset_converters``)::
 
     python tools/dataset_converters/potsdam.py /path/to/potsdam_zips -o data/potsdam
 
@@ -21,49 +22,30 @@ The GraSS authors' lab split (configs/label_efficient/): the 24 training scenes 
 """
 
 import argparse
-import os
 import os.path as osp
-import runpy
 import sys
 
-import mmseg
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+from grass_mm.datasets.converters import convert_potsdam  # noqa: E402
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('dataset_path', help='folder with the Potsdam zips')
     p.add_argument('-o', '--out-dir', default='data/potsdam')
-    p.add_argument('--overwrite', action='store_true', help='write into an existing output')
+    p.add_argument(
+        '--overwrite', action='store_true', help='replace what a converter wrote there earlier (other files stay)'
+    )
     p.add_argument('--clip_size', type=int, default=512, help='tile size in pixels (256: the lab split)')
     p.add_argument('--stride_size', type=int, default=256, help='at most --clip_size (see above)')
     a, rest = p.parse_known_args(argv)
-    if not 0 < a.stride_size <= a.clip_size:
-        raise ValueError(
-            f"--stride_size {a.stride_size} must lie in 1..--clip_size ({a.clip_size}): mmseg's "
-            'converter places tiles every clip_size pixels and would skip part of each scene'
-        )
-    if not osp.isdir(a.dataset_path):
-        raise FileNotFoundError(f'Potsdam folder not found: {a.dataset_path}')
-    if osp.isdir(a.out_dir) and os.listdir(a.out_dir) and not a.overwrite:
-        raise FileExistsError(f'output {a.out_dir} already exists; pass --overwrite')
-    script = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'dataset_converters', 'potsdam.py')
-    if not osp.isfile(script):
-        raise FileNotFoundError(f"mmseg's Potsdam converter not found at {script}")
-    sys.argv = [
-        script,
-        a.dataset_path,
-        '-o',
-        a.out_dir,
-        '--clip_size',
-        str(a.clip_size),
-        '--stride_size',
-        str(a.stride_size),
-    ] + rest
-    runpy.run_path(script, run_name='__main__')
+    counts = convert_potsdam(a.dataset_path, a.out_dir, a.clip_size, a.stride_size, a.overwrite, rest)
+    print(f'\nwrote {a.out_dir}: ' + ', '.join(f'{s}: {n} tiles' for s, n in counts.items()))
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_main(main)

@@ -7,9 +7,15 @@ Example::
 """
 
 import argparse
+import os.path as osp
 import sys
 
-from grass_mm.datasets.converters import write_vts
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+from grass_mm.datasets.converters import write_vts  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -21,7 +27,9 @@ def parse_args(argv=None):
     p.add_argument('--r-img', type=float, default=0.5, help='fraction of noisy cells in the twin')
     p.add_argument('--size', type=int, default=256)
     p.add_argument('--num-cells', type=int, default=20)
-    p.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    p.add_argument(
+        '--overwrite', action='store_true', help='replace what a converter wrote there earlier (other files stay)'
+    )
     return p.parse_args(argv)
 
 
@@ -32,7 +40,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_main(main)

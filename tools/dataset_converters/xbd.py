@@ -9,9 +9,15 @@ Example::
 
 import argparse
 import json
+import os.path as osp
 import sys
 
-from grass_mm.datasets.converters import convert_xbd
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+
+# isort: split
+
+from grass_mm.datasets.converters import convert_xbd  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -20,7 +26,9 @@ def parse_args(argv=None):
     p.add_argument('-o', '--out-dir', default='data/xbd_mmseg', help='output root')
     p.add_argument('--task', choices=['building', 'damage'], default='building')
     p.add_argument('--splits', nargs='+', default=None, help='splits (default: all found)')
-    p.add_argument('--overwrite', action='store_true', help='replace an existing output')
+    p.add_argument(
+        '--overwrite', action='store_true', help='replace what a converter wrote there earlier (other files stay)'
+    )
     p.add_argument('--skip-missing', action='store_true', help='skip images without pre/post twin with a warning')
     return p.parse_args(argv)
 
@@ -32,7 +40,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, ValueError) as e:
-        sys.exit(f'error: {e}')
+    run_main(main)

@@ -40,7 +40,11 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from typing import Optional
+
+# the deprecation noise that importing mmengine/mmcv prints (pkg_resources): filtered in the tool, not the library
+warnings.filterwarnings('ignore', message=r'pkg_resources is deprecated', category=UserWarning)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
@@ -257,6 +261,12 @@ def check_budget_args(p: argparse.ArgumentParser, args) -> None:
             p.error(f'--pretrain-config {item!r}: {name!r} is not a usable method name')
         if not osp.isfile(path):
             p.error(f'--pretrain-config {item!r}: config file {path} does not exist')
+        from grass_mm.runtime import check_pretrain_config
+
+        try:  # a segmentation config (or one that does not read) is refused here, not inside a later step
+            check_pretrain_config(path)
+        except ValueError as err:
+            p.error(str(err))
         args.pretrain_configs[name] = osp.abspath(path)
 
 

@@ -16,7 +16,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cli import fail  # noqa: E402
+from _cli import fail  # noqa: E402  (first: filters the third-party warnings)
 
 
 def parse_args(argv=None):
@@ -33,19 +33,28 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     out_cfg = args.out_config or osp.splitext(args.out)[0] + '.py'
+    if osp.abspath(out_cfg) == osp.abspath(args.out):
+        fail(f"OUT '{args.out}' and --out-config would be the same file; give OUT a .pth name")
     for path in (args.out, out_cfg):
+        if osp.isdir(path):
+            fail(f"'{path}' is a folder; give a file name")
         if osp.exists(path) and not args.overwrite:
             fail(f"'{path}' exists (use --overwrite to replace it)")
     if not osp.isfile(args.config):
         fail(f"config file '{args.config}' does not exist")
+    if not osp.isfile(args.checkpoint):
+        fail(f"checkpoint file '{args.checkpoint}' does not exist")
     import torch
-    from mmengine.config import Config
 
     import grass_mm  # noqa: F401
-    from grass_mm.runtime import CheckpointError, safe_torch_load
+    from grass_mm.runtime import CheckpointError, ConfigCheckError, read_config, safe_torch_load
+    from grass_mm.runtime.outputs import atomic_output
     from grass_mm.seg.export import plain_seg_checkpoint, plain_seg_model_cfg
 
-    cfg = Config.fromfile(args.config)
+    try:
+        cfg = read_config(args.config)
+    except ConfigCheckError as err:
+        fail(str(err))
     try:
         plain_model = plain_seg_model_cfg(cfg.model)
         ckpt = plain_seg_checkpoint(safe_torch_load(args.checkpoint, map_location='cpu'))
@@ -67,8 +76,9 @@ def main(argv=None):
                 + ' '.join(str(err).split())[:300]
             )
     cfg.model = plain_model
-    cfg.dump(out_cfg)
-    torch.save(ckpt, args.out)
+    with atomic_output(out_cfg) as tmp_cfg, atomic_output(args.out) as tmp_ckpt:
+        cfg.dump(tmp_cfg)
+        torch.save(ckpt, tmp_ckpt)
     print(
         f'wrote {args.out} ({len(ckpt["state_dict"])} tensors; dropped {ckpt["meta"]["dropped_keys"]}) '
         f'and {out_cfg} (EncoderDecoder)'

@@ -1,11 +1,12 @@
 import contextlib
 import os
 import os.path as osp
-import shutil
 import warnings
 
 import numpy as np
 from PIL import Image
+
+from ...runtime.outputs import owned_output
 
 
 def _inside(a: str, b: str) -> bool:
@@ -13,38 +14,30 @@ def _inside(a: str, b: str) -> bool:
     return a == b or a.startswith(b.rstrip(os.sep) + os.sep)
 
 
+#: marker of a folder that a converter wrote (``.grass_mm_converter``, see :mod:`grass_mm.runtime.outputs`)
+CONVERTER = 'converter'
+
+
 @contextlib.contextmanager
 def staged_output(out_dir: str, overwrite: bool = False, inputs=()):
-    """Yield a staging folder that replaces ``out_dir`` only if the block succeeds.
+    """Yield a staging folder whose entries replace a converter's earlier output in ``out_dir``
+    only if the block succeeds.
+
+    ``out_dir`` must be new or empty, or (with ``overwrite``) hold an earlier converter output
+    (its ``.grass_mm_converter`` marker); then only the entries that converter wrote are
+    replaced and every other file in ``out_dir`` stays.
 
     Raises:
-        FileExistsError: ``out_dir`` exists and is not empty and ``overwrite`` is False.
+        FileExistsError: ``out_dir`` holds files no converter wrote, or an earlier output and
+            ``overwrite`` is False (:class:`~grass_mm.runtime.outputs.OutputError`).
         ValueError: ``out_dir`` and one of ``inputs`` contain each other (the input would
             be overwritten or deleted).
     """
     for src in inputs:
         if _inside(out_dir, src) or _inside(src, out_dir):
             raise ValueError(f'output {out_dir} and input {src} overlap; choose another output')
-    if osp.exists(out_dir) and (not osp.isdir(out_dir) or os.listdir(out_dir)) and not overwrite:
-        raise FileExistsError(f'output {out_dir} already exists; pass --overwrite to replace it')
-    parent = osp.dirname(osp.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    stage = osp.join(parent, f'.{osp.basename(osp.abspath(out_dir))}.partial-{os.getpid()}')
-    if osp.exists(stage):
-        shutil.rmtree(stage)
-    os.makedirs(stage)
-    try:
+    with owned_output(out_dir, CONVERTER, overwrite) as stage:
         yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if osp.exists(out_dir):
-        old = stage + '.old'
-        os.rename(out_dir, old)
-        os.rename(stage, out_dir)
-        shutil.rmtree(old, ignore_errors=True) if osp.isdir(old) else os.remove(old)
-    else:
-        os.rename(stage, out_dir)
 
 
 def verify_image(path: str) -> tuple:

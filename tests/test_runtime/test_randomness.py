@@ -1,0 +1,96 @@
+"""Runtime bases: per-rank seeds, mmseg's cuDNN benchmark for segmentation, and deterministic=True accepted.
+
+What is deterministic where: docs/gpu_and_determinism.md.
+"""
+
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import BaseDataset
+from mmengine.runner import Runner
+from mmpretrain.registry import DATASETS
+from mmpretrain.structures import DataSample
+
+from ._tools import REPO_ROOT
+
+SEG_RUNTIME = osp.join(REPO_ROOT, 'configs/_base_/default_runtime_seg.py')
+SELFSUP_RUNTIME = osp.join(REPO_ROOT, 'configs/_base_/default_runtime_selfsup.py')
+
+
+def test_runtime_bases():
+    seg, selfsup = Config.fromfile(SEG_RUNTIME), Config.fromfile(SELFSUP_RUNTIME)
+    for cfg in (seg, selfsup):
+        assert cfg.randomness.seed == 0 and cfg.randomness.diff_rank_seed is True
+        assert not cfg.randomness.get('deterministic', False)
+    assert seg.env_cfg.cudnn_benchmark is True  # mmseg's default: fixed-shape crops
+    assert selfsup.env_cfg.cudnn_benchmark is False  # mmpretrain's default
+
+
+@DATASETS.register_module(force=True)
+class _RandomViewPairs(BaseDataset):
+    """8 items of two random 32x32 views (test only)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(serialize_data=False, lazy_init=True, **kwargs)
+
+    def load_data_list(self):
+        return [dict(idx=i) for i in range(8)]
+
+    def prepare_data(self, idx):
+        g = torch.Generator().manual_seed(idx)
+        views = [(torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8) for _ in range(2)]
+        return dict(inputs=views, data_samples=DataSample())
+
+
+def _deterministic_grass_cfg(work_dir):
+    """A tiny GraSS run (1 warm-up + 1 GS iteration) on the self-supervised runtime base, deterministic=True."""
+    cfg = Config.fromfile(SELFSUP_RUNTIME)
+    cfg.merge_from_dict(
+        dict(
+            model=dict(
+                type='GraSS',
+                backbone=dict(type='ResNet', depth=18, base_channels=8, stem_channels=8, out_indices=(3,)),
+                neck=dict(type='NonLinearNeck', in_channels=64, hid_channels=32, out_channels=16, with_avg_pool=True),
+                head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.5),
+                data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[0.0] * 3, std=[1.0] * 3),
+            ),
+            work_dir=str(work_dir),
+            train_dataloader=dict(
+                batch_size=4,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler', shuffle=True),
+                collate_fn=dict(type='default_collate'),
+                dataset=dict(type='_RandomViewPairs'),
+            ),
+            train_cfg=dict(type='IterBasedTrainLoop', max_iters=2),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+            custom_hooks=[dict(type='GraSSWarmupHook', warmup_iters=1)],
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=100)),
+            randomness=dict(deterministic=True),
+            log_level='WARNING',
+        )
+    )
+    return cfg
+
+
+@pytest.fixture
+def restore_determinism_flags():
+    flags = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic)
+    benchmark = torch.backends.cudnn.benchmark
+    yield
+    torch.use_deterministic_algorithms(flags[0])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags[1], benchmark
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks CPU determinism (GPU: docs/gpu_and_determinism.md)')
+def test_deterministic_true_is_accepted_and_cpu_runs_are_bit_identical(tmp_path, restore_determinism_flags):
+    params = []
+    for run in range(2):
+        runner = Runner.from_cfg(_deterministic_grass_cfg(tmp_path / f'run{run}'))
+        assert torch.are_deterministic_algorithms_enabled() and runner.seed == 0  # rank 0: seed + 0
+        runner.train()
+        assert runner.model.gs_enabled  # the second iteration was a GS step
+        params.append(torch.cat([p.detach().flatten() for p in runner.model.parameters()]))
+    assert torch.equal(params[0], params[1])
