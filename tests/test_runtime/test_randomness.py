@@ -8,10 +8,8 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import BaseDataset
 from mmengine.runner import Runner
-from mmpretrain.registry import DATASETS
-from mmpretrain.structures import DataSample
+from test_selfsup._grass_helpers import _GraSSRandomViews  # noqa: F401  (registers the test dataset)
 
 from ._tools import REPO_ROOT
 
@@ -26,22 +24,6 @@ def test_runtime_bases():
         assert not cfg.randomness.get('deterministic', False)
     assert seg.env_cfg.cudnn_benchmark is True  # mmseg's default: fixed-shape crops
     assert selfsup.env_cfg.cudnn_benchmark is False  # mmpretrain's default
-
-
-@DATASETS.register_module(force=True)
-class _RandomViewPairs(BaseDataset):
-    """8 items of two random 32x32 views (test only)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(serialize_data=False, lazy_init=True, **kwargs)
-
-    def load_data_list(self):
-        return [dict(idx=i) for i in range(8)]
-
-    def prepare_data(self, idx):
-        g = torch.Generator().manual_seed(idx)
-        views = [(torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8) for _ in range(2)]
-        return dict(inputs=views, data_samples=DataSample())
 
 
 def _deterministic_grass_cfg(work_dir):
@@ -62,7 +44,7 @@ def _deterministic_grass_cfg(work_dir):
                 num_workers=0,
                 sampler=dict(type='DefaultSampler', shuffle=True),
                 collate_fn=dict(type='default_collate'),
-                dataset=dict(type='_RandomViewPairs'),
+                dataset=dict(type='_GraSSRandomViews'),
             ),
             train_cfg=dict(type='IterBasedTrainLoop', max_iters=2),
             optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),

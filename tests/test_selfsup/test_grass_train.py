@@ -7,13 +7,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import BaseDataset
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmpretrain.registry import DATASETS, HOOKS
-from mmpretrain.structures import DataSample
+from mmpretrain.registry import HOOKS
 
-from _grass_helpers import random_views, small_grass, small_grass_cfg
+from _grass_helpers import _GraSSRandomViews, random_views, small_grass, small_grass_cfg  # noqa: F401  (registers the dataset)
 
 
 # ------------------------------------------------------------------ bad input
@@ -68,24 +66,6 @@ def test_gs_step_gradients_equal_plain_loss_on_crops_and_update_params():
 
 
 # ------------------------------------------------------------------ stage switch in a Runner
-@DATASETS.register_module(force=True)
-class _GraSSRandomViews(BaseDataset):
-    """8 items of two random 32x32 views (test only)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(serialize_data=False, lazy_init=True, **kwargs)
-
-    def load_data_list(self):
-        return [dict(idx=i) for i in range(8)]
-
-    def prepare_data(self, idx):
-        g = torch.Generator().manual_seed(idx)
-        return dict(
-            inputs=[(torch.rand(3, 32, 32, generator=g) * 255).to(torch.uint8) for _ in range(2)],
-            data_samples=DataSample(),
-        )
-
-
 @HOOKS.register_module(force=True)
 class _RecordGS(Hook):
     priority = 'LOWEST'

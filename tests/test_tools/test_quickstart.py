@@ -69,7 +69,7 @@ def check_outputs(out, proc):
         md = f.read()
     assert md.strip() in proc.stdout  # the table is printed
     g = float(rows['GraSS']['mIoU']) - float(rows['SimCLR']['mIoU'])
-    assert f'| GraSS - SimCLR | frozen | 0.5 | {g:+.2f} |' in md  # one seed: no interval
+    assert f'| GraSS - SimCLR | frozen encoder | 50% | {g:+.2f} |' in md  # one seed: no interval
     assert 'chance level ln(2N-1) = 1.95' in md and '| SimCLR | 0 |' in md
     for png in ('results.png', 'lam_dar.png'):
         with Image.open(osp.join(out, png)) as im:

@@ -85,7 +85,7 @@ def test_sweep_writes_runs_table_and_plot(tiny_sweep):
         {s: by[('SimCLR', '1', s)] for s in (0, 1)}, {s: by[('random-init', '1', s)] for s in (0, 1)}
     )
     dm, dh, _ = t_interval(diffs)
-    assert f'| SimCLR - random-init | full | 1 | {dm:+.2f} ± {dh:.2f}' in md
+    assert f'| SimCLR - random-init | full fine-tuning | 100% | {dm:+.2f} ± {dh:.2f}' in md
     assert 'chance level ln(2N-1) = 1.95' in md  # N = 4 images = 8 views
     with Image.open(osp.join(out, 'results.png')) as im:
         assert im.size[0] > 200
@@ -372,7 +372,7 @@ def test_weak_colour_recipe_end_to_end(tmp_path, rs_tiles):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(osp.join(out, 'results.md')) as f:
         md = f.read()
-    assert '| GraSS-wc - SimCLR-wc | full | 1 |' in md
+    assert '| GraSS-wc - SimCLR-wc | full fine-tuning | 100% |' in md
     logs = {
         m: ''.join(
             open(p).read() for p in glob.glob(osp.join(out, 'finetune', m, 'full', 'frac1', 'seed0', '2*', '*.log'))
