@@ -19,6 +19,8 @@ import torch
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
+from .iou_kappa_metric import summed_areas
+
 
 def class_iou_and_share(area_intersect: torch.Tensor, area_union: torch.Tensor, area_label: torch.Tensor):
     """Per-class IoU and label share, both in % (float64).
@@ -49,7 +51,7 @@ class ClassIoUMetric(IoUMetric):
         metrics = super().compute_metrics(results)
         if self.format_only:
             return metrics
-        inter, union, _, label = (torch.stack(list(a)).double().sum(0) for a in zip(*results, strict=True))
+        inter, union, _, label = summed_areas(results)
         iou, share = class_iou_and_share(inter, union, label)
         for name, i, s in zip(self.dataset_meta['classes'], iou.tolist(), share.tolist(), strict=True):
             if self.nan_to_num is not None:

@@ -44,6 +44,12 @@ def cohen_kappa_from_areas(
     return (po - pe) / (1 - pe)
 
 
+def summed_areas(results: list):
+    """The four per-class areas of :meth:`IoUMetric.process` summed over samples: ``(area_intersect, area_union,
+    area_pred_label, area_label)``, each ``(C,)`` float64."""
+    return tuple(torch.stack(list(a)).double().sum(0) for a in zip(*results, strict=True))
+
+
 @METRICS.register_module()
 class IoUKappaMetric(IoUMetric):
     """:class:`mmseg.evaluation.IoUMetric` that also reports ``Kappa`` (Cohen's Kappa in %).
@@ -57,7 +63,7 @@ class IoUKappaMetric(IoUMetric):
         metrics = super().compute_metrics(results)
         if self.format_only:
             return metrics
-        inter, _, pred, label = (torch.stack(list(a)).double().sum(0) for a in zip(*results, strict=True))
+        inter, _, pred, label = summed_areas(results)
         kappa = float(cohen_kappa_from_areas(inter, pred, label))
         if self.nan_to_num is not None and np.isnan(kappa):
             kappa = float(self.nan_to_num)
