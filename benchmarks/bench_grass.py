@@ -53,10 +53,14 @@ import torch.nn.functional as F
 clock = time.perf_counter
 
 
-# backbone of --backbone: (config, channels of its last stage); 'resnet' is ResNet of --depth
+# backbone of --backbone: (config, channels of its last stage); 'resnet' is ResNet of --depth. Swin-T and
+# ConvNeXt-T keep all four output norms, as their pretraining configs do (configs/grass/grass_{swin,convnext}-t_*)
 BACKBONES = {
-    'swin-t': (dict(type='SwinTransformer', arch='tiny', img_size=224, drop_path_rate=0.0), 768),
-    'convnext-t': (dict(type='ConvNeXt', arch='tiny', gap_before_final_norm=False), 768),
+    'swin-t': (
+        dict(type='SwinTransformer', arch='tiny', img_size=224, drop_path_rate=0.0, out_indices=(0, 1, 2, 3)),
+        768,
+    ),
+    'convnext-t': (dict(type='ConvNeXt', arch='tiny', gap_before_final_norm=False, out_indices=(0, 1, 2, 3)), 768),
     'vit-s-p16': (
         dict(type='VisionTransformer', arch='deit-small', img_size=224, patch_size=16, out_type='featmap'),
         384,

@@ -151,7 +151,7 @@ def seg_heads_amp():
 
     import grass_mm  # noqa: F401
 
-    cfg = Config.fromfile('configs/pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_potsdam-512x512-80k.py').model
+    cfg = Config.fromfile('configs/pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_4xb4-80k_potsdam-512x512.py').model
     size = 64 if CPU else 512
     cfg.data_preprocessor.size = (size, size)
     for dtype in ('float16', 'bfloat16'):

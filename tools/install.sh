@@ -137,11 +137,15 @@ fi
 # ---------------------------------------------------------------- the OpenMMLab stack and grass_mm
 if have "mmengine>=0.10.7,<0.11" "mmsegmentation==1.2.2" "mmpretrain==1.2.0" "openmim==0.3.9" pytest ftfy regex \
         scikit-image scipy matplotlib grass_mm 2>/dev/null \
-   && [[ "$("$PY" -c 'import grass_mm,os;print(os.path.dirname(os.path.dirname(grass_mm.__file__)))' 2>/dev/null)" == "$REPO" ]]; then
+   && [[ "$("$PY" -c 'import grass_mm,os;print(os.path.dirname(os.path.dirname(grass_mm.__file__)))' 2>/dev/null)" == "$REPO" ]] \
+   && [[ -L "$REPO/grass_mm/.mim/configs" && -L "$REPO/grass_mm/.mim/tools" ]]; then
   say "mmengine, mmsegmentation, mmpretrain, openmim and grass_mm (editable) already installed"
 else
+  # setup.py links configs/, tools/ and model-index.yml into grass_mm/.mim (grass_mm:: configs, mim train grass_mm)
   say "installing mmengine, mmsegmentation 1.2.2, mmpretrain 1.2.0, openmim and grass_mm (editable, with tests extra)"
   "${PIP[@]}" install -q -e "$REPO[tests]" "openmim==0.3.9"
+  [[ -L "$REPO/grass_mm/.mim/configs" && -L "$REPO/grass_mm/.mim/tools" ]] \
+    || { echo "install: setup.py did not link configs/ and tools/ into grass_mm/.mim" >&2; exit 1; }
 fi
 
 # ---------------------------------------------------------------- lint tools (ruff.toml, .codespellrc)
@@ -161,5 +165,9 @@ from mmcv.ops import nms  # noqa: F401
 print(f'  torch {torch.__version__} (cuda available: {torch.cuda.is_available()}), torchvision {torchvision.__version__}')
 print(f'  mmcv {mmcv.__version__} (compiled ops), mmengine {mmengine.__version__}, mmseg {mmseg.__version__}, '
       f'mmpretrain {mmpretrain.__version__}, grass_mm {grass_mm.__version__}')
+from mmengine.config.utils import _get_package_and_cfg_path
+from grass_mm.utils.package_paths import configs_root, tools_root
+_get_package_and_cfg_path('grass_mm::quickstart/any.py')  # mmengine accepts the grass_mm:: prefix
+print(f'  grass_mm configs: {configs_root()}, tools: {tools_root()}')
 PYEOF
 say "done. Activate with: source ${VENV#$REPO/}/bin/activate"

@@ -8,10 +8,8 @@ bash tools/dist_test.sh CONFIG CHECKPOINT NPROC [args]
 import argparse
 import copy
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _cli import add_common_args, fail, load_config, run  # noqa: E402
+from grass_mm.utils.cli import add_common_args, fail, load_config, run  # first: filters the third-party warnings
 
 
 def parse_args():

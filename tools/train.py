@@ -10,11 +10,8 @@ line naming the key (and the nearest valid key for a misspelt one).
 """
 
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _cli import add_common_args, fail, load_config, run  # noqa: E402
+from grass_mm.utils.cli import add_common_args, fail, load_config, run  # first: filters the third-party warnings
 
 
 def parse_args():

@@ -13,10 +13,8 @@ import argparse
 import glob
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _cli import fail, load_grass, run_main  # noqa: E402  (first: filters the third-party warnings)
+from grass_mm.utils.cli import fail, load_grass, run_main  # first: filters the third-party warnings
 
 EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 

@@ -9,7 +9,9 @@ default_scope = 'mmseg'
 # rank from rank 0's weights, the samplers still shard one shuffled order. CPU runs are bit-identical on one machine,
 # GPU runs are not by default: docs/gpu_and_determinism.md.
 randomness = dict(seed=0, diff_rank_seed=True)
-# Checkpoints hold plain data only, so they load with torch.load(weights_only=True).
+# PlainCheckpointHook: checkpoints hold plain data only, so they load with torch.load(weights_only=True).
 # (default_hooks come from the schedule, as in mmseg; tools/train.py re-adds this hook if a
 # child config replaces custom_hooks.)
-custom_hooks = [dict(type='PlainCheckpointHook')]
+# DeterministicWarnOnlyHook: with randomness.deterministic=True, kernels without a deterministic CUDA version warn
+# instead of raising (nothing changes otherwise). A child config that replaces custom_hooks keeps both.
+custom_hooks = [dict(type='PlainCheckpointHook'), dict(type='DeterministicWarnOnlyHook')]

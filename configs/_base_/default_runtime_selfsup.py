@@ -16,6 +16,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
 )
-# Checkpoints hold plain data only, so they load with torch.load(weights_only=True).
+# PlainCheckpointHook: checkpoints hold plain data only, so they load with torch.load(weights_only=True).
 # (tools/train.py re-adds this hook if a child config replaces custom_hooks.)
-custom_hooks = [dict(type='PlainCheckpointHook')]
+# DeterministicWarnOnlyHook: with randomness.deterministic=True, kernels without a deterministic CUDA version warn
+# instead of raising (nothing changes otherwise). A child config that replaces custom_hooks keeps both.
+custom_hooks = [dict(type='PlainCheckpointHook'), dict(type='DeterministicWarnOnlyHook')]

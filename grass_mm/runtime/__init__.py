@@ -1,12 +1,13 @@
-"""Runtime fixes in one place: safe checkpoint loading, CPU distributed launch, config checks, safe outputs."""
+"""Runtime fixes in one place: safe checkpoint loading, CPU distributed launch, config checks, safe outputs.
 
-from .atomic_checkpoint import AtomicCheckpointHook, AtomicLocalBackend, atomic_write  # noqa: F401
+The hooks that use them are in :mod:`grass_mm.engine.hooks`."""
+
+from .atomic_checkpoint import AtomicLocalBackend, atomic_write  # noqa: F401
 from .checkpoint import (  # noqa: F401
     CHECKPOINT_SAFE_GLOBALS,
     NUMPY_SAFE_GLOBALS,
     CheckpointError,
     CorruptCheckpointError,
-    PlainCheckpointHook,
     UntrustedCheckpointError,
     ensure_plain_checkpoint_hook,
     history_buffer_getattr,
@@ -24,12 +25,13 @@ from .config_check import (  # noqa: F401
     read_config,
 )
 from .dist import CPUDistributedDataParallel, setup_cpu_distributed, use_cpu_distributed  # noqa: F401
+from .external_configs import drop_package_scope, install_external_config_support  # noqa: F401
 
 install_safe_loader()
 install_numpy2_fixes()
+install_external_config_support()  # grass_mm:: configs (mmengine's MODULE2PACKAGE, editable installs)
 
 __all__ = [
-    'PlainCheckpointHook',
     'CheckpointError',
     'UntrustedCheckpointError',
     'CorruptCheckpointError',
@@ -51,4 +53,6 @@ __all__ = [
     'read_config',
     'adjust_hue',
     'install_numpy2_fixes',
+    'drop_package_scope',
+    'install_external_config_support',
 ]

@@ -25,7 +25,7 @@ i.e. it unpickles anything. grass_mm does neither:
   ``trusted_checkpoints = [PATH]`` config key, ``GRASS_MM_TRUSTED_CHECKPOINTS=PATH[:PATH...]`` or
   :func:`trust_checkpoint`.
 
-:class:`PlainCheckpointHook` (in every grass_mm runtime config, added by ``tools/train.py``)
+:class:`~grass_mm.engine.hooks.PlainCheckpointHook` (in every grass_mm runtime config, added by ``tools/train.py``)
 stores the message hub as plain lists, so grass_mm checkpoints also load where grass_mm is not
 installed (plain mmseg / mmpretrain with mmengine 0.10 on torch >= 2.6, bare ``torch.load``). The
 loader turns those lists back into ``HistoryBuffer`` objects.
@@ -41,9 +41,7 @@ from typing import Iterable, Optional, Union
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer
-from mmengine.registry import HOOKS
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.utils import digit_version
 
@@ -241,7 +239,8 @@ _LOAD_ERRORS = _FILE_ERRORS + (ValueError, TypeError, IndexError, KeyError, Attr
 
 # ---------------------------------------------------------------- loading
 def _plain_to_history_buffers_in(ckpt):
-    """Rebuild the message hub of a plain-data checkpoint (:class:`PlainCheckpointHook`) in place."""
+    """Rebuild the message hub of a plain-data checkpoint (:class:`~grass_mm.engine.hooks.PlainCheckpointHook`) in
+    place."""
     hub = ckpt.get('message_hub') if isinstance(ckpt, dict) else None
     if isinstance(hub, dict) and isinstance(hub.get('log_scalars'), dict):
         hub['log_scalars'] = plain_to_history_buffers(hub['log_scalars'])
@@ -339,32 +338,11 @@ def plain_to_history_buffers(log_scalars: dict) -> dict:
     return out
 
 
-@HOOKS.register_module()
-class PlainCheckpointHook(Hook):
-    """Write checkpoints that load with bare ``torch.load(weights_only=True)``, without grass_mm.
-
-    Before a checkpoint is saved, the message hub's ``HistoryBuffer`` objects are replaced by
-    plain lists and numpy scalars by Python ones. grass_mm's loader (:func:`safe_torch_load`)
-    rebuilds the buffers, so ``--resume`` restores the smoothed log values exactly as mmengine
-    would. Not needed for grass_mm to load checkpoints (it loads stock ones too); it keeps
-    grass_mm's checkpoints usable in environments without grass_mm.
-    """
-
-    priority = 'LOWEST'  # runs after every other hook has added to the checkpoint
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        hub = checkpoint.get('message_hub')
-        if isinstance(hub, dict) and 'log_scalars' in hub:
-            hub['log_scalars'] = history_buffers_to_plain(hub['log_scalars'])
-        if isinstance(hub, dict) and isinstance(hub.get('runtime_info'), dict):
-            # e.g. the ETA is a numpy float: store Python scalars
-            hub['runtime_info'] = {
-                k: v.item() if isinstance(v, np.generic) else v for k, v in hub['runtime_info'].items()
-            }
-
-
 def ensure_plain_checkpoint_hook(cfg) -> None:
-    """Add :class:`PlainCheckpointHook` to ``cfg.default_hooks`` unless some hook list has it."""
+    """Add :class:`~grass_mm.engine.hooks.PlainCheckpointHook` to ``cfg.default_hooks`` unless some hook list has
+    it."""
+    from ..engine.hooks import PlainCheckpointHook
+
     names = [h.get('type') for h in (cfg.get('default_hooks') or {}).values() if isinstance(h, dict)]
     names += [h.get('type') for h in (cfg.get('custom_hooks') or []) if isinstance(h, dict)]
     if not any(n in ('PlainCheckpointHook', PlainCheckpointHook) for n in names):

@@ -317,16 +317,23 @@ def check_cfg_options(cfg, options: Optional[dict], source: str = 'the config') 
 def read_config(path: str, flag: str = 'config file'):
     """``mmengine.Config.fromfile(path)``, or :class:`ConfigCheckError` with one line naming the file.
 
+    The dicts inherited from ``grass_mm::`` bases are built in the config's ``default_scope``
+    (:func:`grass_mm.runtime.external_configs.drop_package_scope`).
+
     Args:
         path (str): The config file.
         flag (str): How the user gave it, for the message (e.g. ``'--dataset-config'``).
     """
     from mmengine.config import Config
 
+    from .external_configs import drop_package_scope
+
     if not osp.isfile(path):
         raise ConfigCheckError(f"{flag} '{path}' does not exist")
     try:
-        return Config.fromfile(path)
+        cfg = Config.fromfile(path)
+        drop_package_scope(cfg)
+        return cfg
     except Exception as err:  # noqa: BLE001  (syntax errors, missing _base_ files, bad imports, ...)
         first = (str(err).strip().splitlines() or [''])[0]
         raise ConfigCheckError(f"cannot read {flag} '{path}': {type(err).__name__}: {first}") from None

@@ -1,6 +1,6 @@
 """Segmentation-side contrast (mmseg scope): patch-contrast head, pixel-anchor loss and the segmentor
-that feeds them the decode head's output during training only; plain-checkpoint export for deployment;
-the linear-probe-then-fine-tune and BN re-estimation hooks."""
+that feeds them the decode head's output during training only; plain-checkpoint export for deployment.
+(Its hooks, linear probe then fine-tune and BN re-estimation, are in :mod:`grass_mm.engine.hooks`.)"""
 
 from .class_iou_metric import ClassIoUMetric  # noqa: F401  (mmseg METRICS)
 from .contrast_encoder_decoder import ContrastEncoderDecoder
@@ -9,15 +9,11 @@ from .export import plain_seg_checkpoint, plain_seg_model_cfg, plain_seg_state_d
 from .iou_kappa_metric import IoUKappaMetric  # noqa: F401  (mmseg METRICS)
 from .patch_contrast_head import PatchContrastHead
 from .pixel_anchor_head import PixelAnchorHead
-from .probe_then_finetune_hook import ProbeThenFinetuneHook
-from .reestimate_bn_hook import ReestimateBNHook
 
 __all__ = [
     'ContrastEncoderDecoder',
     'PatchContrastHead',
     'PixelAnchorHead',
-    'ProbeThenFinetuneHook',
-    'ReestimateBNHook',
     'batched_edt',
     'plain_seg_checkpoint',
     'plain_seg_model_cfg',

@@ -5,7 +5,8 @@ A (which requires grad) to the backbone's outputs. A :class:`StageAdapter` gives
 backbone family, reusing the backbone's own submodules in the order of its ``forward``:
 
 * ``stem(bb, x) -> state``; ``stage(bb, i, state) -> state``; ``output(bb, i, state)`` = what
-  ``bb.forward`` appends for an index ``i`` in ``bb.out_indices``;
+  ``bb.forward`` appends for an index ``i`` in ``bb.out_indices``, ``output_modules(bb, i)`` the layers it uses
+  (Swin's and ConvNeXt's ``norm{i}``);
 * ``feature(bb, state) -> A`` (B, C, h, w), the map of the state after a stage, and
   ``with_feature(bb, state, A)``, the state carrying A instead (so that the graph of the stages after
   ``k`` starts at A).
@@ -26,7 +27,7 @@ e.g. ViT-S/16)               final ``ln1`` after the last)               (class 
 ============================ =========================================== =====================================
 """
 
-from typing import Any, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 from mmpretrain.models.backbones import ConvNeXt, ResNet, SwinTransformer, VisionTransformer
@@ -54,6 +55,10 @@ class StageAdapter:
 
     def output(self, bb: nn.Module, i: int, state: Any) -> torch.Tensor:
         return state
+
+    def output_modules(self, bb: nn.Module, i: int) -> List[nn.Module]:
+        """The layers with parameters that :meth:`output` applies for out index ``i`` (none by default)."""
+        return []
 
     def feature(self, bb: nn.Module, state: Any) -> torch.Tensor:
         return state
@@ -100,6 +105,9 @@ class ConvNeXtStages(StageAdapter):
             return norm(state.mean([-2, -1], keepdim=True)).flatten(1)
         return norm(state)
 
+    def output_modules(self, bb, i):
+        return [getattr(bb, f'norm{i}')]
+
 
 class SwinStages(StageAdapter):
     """State: (tokens (B, h*w, C), (h, w)); the patch merging of stage i runs at the start of stage i + 1
@@ -133,6 +141,9 @@ class SwinStages(StageAdapter):
         x, hw = state
         out = getattr(bb, f'norm{i}')(x)
         return out.view(-1, *hw, bb.num_features[i]).permute(0, 3, 1, 2).contiguous()
+
+    def output_modules(self, bb, i):
+        return [getattr(bb, f'norm{i}')]
 
     def feature(self, bb, state):
         x, (h, w) = state
@@ -197,21 +208,36 @@ def stage_adapter(bb: nn.Module) -> StageAdapter:
     )
 
 
-def forward_to(adapter: StageAdapter, bb: nn.Module, x: torch.Tensor, stage: int) -> Tuple[list, Any]:
-    """Stem and stages 0..stage: (the outputs of out indices < stage, the state after ``stage``)."""
+def forward_to(
+    adapter: StageAdapter, bb: nn.Module, x: torch.Tensor, stage: int, out_indices: Optional[Sequence[int]] = None
+) -> Tuple[list, Any]:
+    """Stem and stages 0..stage: (the outputs of out indices < stage, the state after ``stage``).
+
+    ``out_indices`` (a subset of ``bb.out_indices``) computes only those outputs; None = all of ``bb.out_indices``.
+    """
+    out_indices = bb.out_indices if out_indices is None else out_indices
     state, outs = adapter.stem(bb, x), []
     for i in range(stage + 1):
         state = adapter.stage(bb, i, state)
-        if i in bb.out_indices and i < stage:
+        if i in out_indices and i < stage:
             outs.append(adapter.output(bb, i, state))
     return outs, state
 
 
-def forward_from(adapter: StageAdapter, bb: nn.Module, outs: list, state: Any, stage: int) -> Tuple[torch.Tensor]:
-    """The stages after ``stage`` from its state; returns the backbone's output tuple."""
-    outs = list(outs) + ([adapter.output(bb, stage, state)] if stage in bb.out_indices else [])
+def forward_from(
+    adapter: StageAdapter,
+    bb: nn.Module,
+    outs: list,
+    state: Any,
+    stage: int,
+    out_indices: Optional[Sequence[int]] = None,
+) -> Tuple[torch.Tensor]:
+    """The stages after ``stage`` from its state; returns the backbone's output tuple (of ``out_indices`` only, as
+    for :func:`forward_to`)."""
+    out_indices = bb.out_indices if out_indices is None else out_indices
+    outs = list(outs) + ([adapter.output(bb, stage, state)] if stage in out_indices else [])
     for i in range(stage + 1, adapter.num_stages(bb)):
         state = adapter.stage(bb, i, state)
-        if i in bb.out_indices:
+        if i in out_indices:
             outs.append(adapter.output(bb, i, state))
     return tuple(outs)

@@ -55,11 +55,16 @@ class GraSS(SimCLR):
     3. the crops go through the normal forward and loss; the runner's backward and
        optimizer step follow as for SimCLR.
 
-    The stage is switched by :class:`GraSSWarmupHook` (or set ``gs_enabled`` directly).
+    The stage is switched by :class:`~grass_mm.engine.hooks.GraSSWarmupHook` (or set ``gs_enabled`` directly).
 
     Backbones: any mmpretrain backbone of the ResNet family, ConvNeXt, SwinTransformer or
     VisionTransformer (see :mod:`~grass_mm.selfsup.backbone_stages`; Swin and ViT tokens are
-    reshaped to their grid, ViT's stages are its layers).
+    reshaped to their grid, ViT's stages are its layers). The neck gets the backbone's last output.
+    A backbone with several ``out_indices`` (the Swin-T and ConvNeXt-T configs build all four, so
+    that the checkpoint holds every key of the 4-output segmentation backbone, ``norm0``-``norm3``)
+    computes no other output in the guidance pass; the layers of its other outputs (Swin's and
+    ConvNeXt's ``norm{i}``) get no gradient and are frozen (``requires_grad=False``), so DDP finds no
+    unused parameter and they keep their initial values.
 
     Args:
         gs_stage (int): backbone stage whose output is A; -1 = last. Defaults to -1.
@@ -129,6 +134,11 @@ class GraSS(SimCLR):
         if cc_backend not in CC_BACKENDS:
             raise ValueError(f'GraSS cc_backend must be one of {CC_BACKENDS}, got cc_backend={cc_backend!r}')
         self._stages = stage_adapter(self.backbone)
+        self._neck_index = (max(self.backbone.out_indices),)  # the output the neck gets: the last
+        for i in self.backbone.out_indices:
+            if i not in self._neck_index:
+                for module in self._stages.output_modules(self.backbone, i):
+                    module.requires_grad_(False)
         n = self._stages.num_stages(self.backbone)
         if not isinstance(gs_stage, int) or not -n <= gs_stage < n:
             raise ValueError(
@@ -157,24 +167,24 @@ class GraSS(SimCLR):
 
     # ---------------------------------------------------------------- backbone in two parts
     def _forward_to(self, x: torch.Tensor, stage: int) -> Tuple[List[torch.Tensor], Any]:
-        """Backbone stem and stages 0..stage. Returns (outputs at out_indices < stage, the state after
+        """Backbone stem and stages 0..stage. Returns (the neck's output if its index < stage, the state after
         ``stage``: for ResNet and ConvNeXt the feature map A, see :mod:`.backbone_stages`)."""
-        return forward_to(self._stages, self.backbone, x, stage)
+        return forward_to(self._stages, self.backbone, x, stage, self._neck_index)
 
     def _forward_from(self, outs: List[torch.Tensor], state: Any, stage: int) -> Tuple[torch.Tensor, ...]:
-        """Backbone stages stage+1..last from the state after ``stage``; returns the backbone's output tuple."""
-        return forward_from(self._stages, self.backbone, outs, state, stage)
+        """Backbone stages stage+1..last from the state after ``stage``; returns (the neck's output,)."""
+        return forward_from(self._stages, self.backbone, outs, state, stage, self._neck_index)
 
     # ---------------------------------------------------------------- SimCLR loss on features
     def contrastive_loss(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """NT-Xent of SimCLR on backbone features of interleaved views (2B, ...).
+        """NT-Xent of SimCLR on backbone features of interleaved views (2B, ...): the neck gets the last one.
 
         The value of mmpretrain's :class:`~mmpretrain.models.SimCLR` loss, with static shapes:
         the logits are gathered by an index built once per (N, device)
         (:func:`~grass_mm.selfsup.grass_functional.nt_xent_index`) instead of
         ``masked_select`` and per-call buffers, so a step makes no host-device sync.
         """
-        z = self.neck(feats)[0]
+        z = self.neck(tuple(feats[-1:]))[0]
         z = z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
         z = torch.cat(GatherLayer.apply(z), dim=0)  # (2N, d)
         N = z.size(0) // 2
@@ -267,5 +277,5 @@ class GraSS(SimCLR):
         return dict(loss=self.contrastive_loss(self.backbone(views)))
 
     def set_gs(self, enabled: bool) -> None:
-        """Switch the GS stage on/off (:class:`GraSSWarmupHook` logs the switch)."""
+        """Switch the GS stage on/off (:class:`~grass_mm.engine.hooks.GraSSWarmupHook` logs the switch)."""
         self.gs_enabled = bool(enabled)

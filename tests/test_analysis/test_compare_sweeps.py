@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 from scipy import stats
-from test_runtime._tools import run_tool
+from test_runtime._tools import run_forked, run_tool
 
 from grass_mm.analysis.sweep_report import gains_across, gains_markdown, recipe_effects, write_sweep_csv
 
@@ -66,6 +66,7 @@ def test_recipe_effects_pair_the_same_method_and_seed():
 
 
 def test_cli_writes_table_and_plot(tmp_path):
+    """The tool as a user runs it (a fresh interpreter), then its other cases in forks of this interpreter."""
     dirs = []
     for name, shift in (('short', -1.0), ('long', 2.0)):
         d = tmp_path / name
@@ -80,10 +81,10 @@ def test_cli_writes_table_and_plot(tmp_path):
     assert '| 200 it | long |' in md and '+2.10' in md
     assert os.path.getsize(out + '.png') > 5000
     # an existing report is kept unless --overwrite
-    again = run_tool(['tools/analysis/compare_sweeps.py', dirs[1], '--out', out])
+    again = run_forked(['tools/analysis/compare_sweeps.py', dirs[1], '--out', out])
     assert again.returncode != 0 and 'gains.md' in again.stderr and 'Traceback' not in again.stderr
     assert open(out + '.md').read() == md
-    proc = run_tool(
+    proc = run_forked(
         [
             'tools/analysis/compare_sweeps.py',
             f'200 it={dirs[0]}',
@@ -99,7 +100,9 @@ def test_cli_writes_table_and_plot(tmp_path):
     with open(out + '.md') as f:
         assert "against '200 it'" in f.read() and '| SimCLR - SimCLR (200 it) | full | 1 | +3.00' in proc.stdout
     # two sweeps under one label are pooled (here: the same runs twice, so every seed is repeated: an error)
-    proc = run_tool(['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[0]}', '--out', str(tmp_path / 'y')])
+    proc = run_forked(
+        ['tools/analysis/compare_sweeps.py', f'a={dirs[0]}', f'a={dirs[0]}', '--out', str(tmp_path / 'y')]
+    )
     assert proc.returncode != 0 and 'with seed 0' in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     half = tmp_path / 'half'
     half.mkdir()
@@ -107,7 +110,7 @@ def test_cli_writes_table_and_plot(tmp_path):
     rest = tmp_path / 'rest'
     rest.mkdir()
     write_sweep_csv([r for r in _records(2.0) if r['fraction'] == 1.0], str(rest / 'results.csv'))
-    proc = run_tool(['tools/analysis/compare_sweeps.py', f'p={half}', f'p={rest}', '--out', str(tmp_path / 'pooled')])
+    proc = run_forked(['tools/analysis/compare_sweeps.py', f'p={half}', f'p={rest}', '--out', str(tmp_path / 'pooled')])
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(tmp_path / 'pooled.md') as f:
         pooled = f.read()
@@ -117,7 +120,7 @@ def test_cli_writes_table_and_plot(tmp_path):
         and '| SimCLR - random-init | full | 1 | +2.10' in pooled
     )
     # a folder without results: one line, nothing written
-    proc = run_tool(['tools/analysis/compare_sweeps.py', str(tmp_path / 'none'), '--out', str(tmp_path / 'x')])
+    proc = run_forked(['tools/analysis/compare_sweeps.py', str(tmp_path / 'none'), '--out', str(tmp_path / 'x')])
     assert proc.returncode != 0 and proc.stderr.strip() == (
         f'error: {tmp_path / "none"}: no results.csv (not a finished sweep; run sweep.py --report-only there)'
     )

@@ -156,7 +156,7 @@ def test_train_tool_stops_with_one_line(rs_tiles, tmp_path):
     proc = run_tool(
         [
             'tools/train.py',
-            'configs/smoke/fcn_r18_potsdam_smoke.py',
+            'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py',
             '--work-dir',
             str(tmp_path / 'w'),
             '--cfg-options',

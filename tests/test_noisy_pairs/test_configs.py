@@ -37,7 +37,13 @@ def test_pretrain_config_pipeline(path, init_pretrain_scope):
     assert [tuple(x.shape) for x in out['inputs']] == [(3, 224, 224)] * 2
 
 
-@pytest.mark.parametrize('name,frozen', [('fcn_r50_frozen-4k_vts.py', True), ('fcn_r50_finetune-4k_vts.py', False)])
+@pytest.mark.parametrize(
+    'name,frozen',
+    [
+        ('fcn_r50-pixel-pair-pre_1xb8-frozen-4k_vts-256x256.py', True),
+        ('fcn_r50-pixel-pair-pre_1xb8-4k_vts-256x256.py', False),
+    ],
+)
 def test_eval_configs(name, frozen):
     from mmengine.config import Config
 

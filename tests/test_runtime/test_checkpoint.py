@@ -14,7 +14,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.runner.checkpoint import load_from_local as mmengine_load_from_local
 
 import grass_mm  # noqa: F401  (installs the loader)
-from grass_mm.runtime import CorruptCheckpointError, PlainCheckpointHook, UntrustedCheckpointError, trust_checkpoint
+from grass_mm.engine.hooks import PlainCheckpointHook
+from grass_mm.runtime import CorruptCheckpointError, UntrustedCheckpointError, trust_checkpoint
 from grass_mm.runtime.checkpoint import TRUST_ENV, _trusted, history_buffers_to_plain, plain_to_history_buffers
 
 

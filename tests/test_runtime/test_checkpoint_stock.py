@@ -140,7 +140,7 @@ def test_every_load_path(stock_run, tmp_path, load_path):
 def test_test_tool_truncated_checkpoint_one_line(rs_tiles, stock_run, tmp_path):
     path = _bad_files(stock_run[0], tmp_path)['truncated']
     proc = run_tool(
-        ['tools/test.py', 'configs/smoke/fcn_r18_potsdam_smoke.py', path, '--work-dir', str(tmp_path / 'w')]
+        ['tools/test.py', 'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py', path, '--work-dir', str(tmp_path / 'w')]
     )
     err_lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr, proc.stderr[-3000:]
@@ -181,7 +181,7 @@ def _mim(args):
 
 def test_mim_train_mmseg_user_config_resumes(rs_tiles, tmp_path):
     cfg = tmp_path / 'my_fcn.py'
-    cfg.write_text(MIM_USER_CONFIG.format(crop=osp.join(REPO_ROOT, 'configs/smoke/potsdam_crop.py')))
+    cfg.write_text(MIM_USER_CONFIG.format(crop=osp.join(REPO_ROOT, 'configs/smoke/_base_/potsdam_crop.py')))
     work = tmp_path / 'work'
     _mim(['train', 'mmseg', str(cfg), '--work-dir', str(work), '--gpus', '0'])
     with pytest.raises(pickle.UnpicklingError):  # a stock checkpoint: HistoryBuffer & co. pickled

@@ -25,7 +25,7 @@ DATASETS = {
     'loveda-rural': 'LoveDARuralDataset',
     'dubai': 'DubaiAerialDataset',
 }
-POTSDAM_1PCT = osp.join(FAMILY, 'deeplabv3plus_r50-os16_1xb16-adam-150e_potsdam-256_1pct.py')
+POTSDAM_1PCT = osp.join(FAMILY, 'deeplabv3plus_r50-os16-grass-pre_1xb16-adam-150e_potsdam-1pct-256x256.py')
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -45,15 +45,19 @@ def _build(model_cfg, device='cpu'):
 
 def test_grid_is_complete():
     names = {osp.basename(p) for p in LEAVES}
-    expected = {f'deeplabv3plus_r50-os16_1xb16-adam-150e_{d}-256_{p}pct.py' for d in DATASETS for p in (1, 5, 10, 100)}
+    expected = {
+        f'deeplabv3plus_r50-os16-grass-pre_1xb16-adam-150e_{d}-{p}pct-256x256.py'
+        for d in DATASETS
+        for p in (1, 5, 10, 100)
+    }
     assert names == expected
 
 
-@pytest.mark.parametrize('path', LEAVES, ids=[osp.basename(p)[39:-3] for p in LEAVES])
+@pytest.mark.parametrize('path', LEAVES, ids=[osp.basename(p)[49:-3] for p in LEAVES])
 def test_leaf_states_its_difference_and_builds(path):
     from mmseg.registry import DATASETS as SEG_DATASETS
 
-    ds_key, pct = re.search(r'_([a-z-]+)-256_(\d+)pct\.py$', path).groups()
+    ds_key, pct = re.search(r'_([a-z-]+)-(\d+)pct-256x256\.py$', path).groups()
     with open(path) as f:
         code = [ln for ln in f.read().splitlines() if ln.strip() and not ln.lstrip().startswith('#')]
     assert len(code) == 2, code  # its dataset base and its label fraction, nothing else
@@ -201,14 +205,9 @@ def _write_potsdam_zips(folder, scenes, size):
 
 
 def _converter():
-    import importlib.util
+    from test_runtime._tools import load_tool
 
-    spec = importlib.util.spec_from_file_location(
-        'grass_potsdam_converter', osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'potsdam.py')
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/potsdam.py')
 
 
 def test_potsdam_converter_cuts_the_labs_256px_tiles(tmp_path, monkeypatch):

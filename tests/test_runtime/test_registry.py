@@ -74,6 +74,7 @@ def _configs(tmp_path):
         'CheckedLoadImageFromFile': dict(type='CheckedLoadImageFromFile', on_corrupt='skip'),
         'CheckedLoadAnnotations': dict(type='CheckedLoadAnnotations', reduce_zero_label=True),
         'AtomicCheckpointHook': dict(type='AtomicCheckpointHook', interval=2, by_epoch=False),
+        'DeterministicWarnOnlyHook': dict(type='DeterministicWarnOnlyHook'),
         'IoUKappaMetric': dict(type='IoUKappaMetric', iou_metrics=['mIoU']),
         'ClassIoUMetric': dict(type='ClassIoUMetric', iou_metrics=['mIoU']),
         'ProbeThenFinetuneHook': dict(type='ProbeThenFinetuneHook', probe_iters=2),
@@ -146,3 +147,19 @@ def test_cpu_ddp_replaces_syncbn(single_process_group):
     assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in wrapped.module.modules())
     assert any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in wrapped.module.modules())
     assert wrapped(torch.randn(2, 3, 4, 4)).shape == (2, 4, 4, 4)  # SyncBN would raise on CPU
+
+
+def test_hooks_live_in_engine_hooks():
+    """Every hook is in ``grass_mm/engine/hooks/`` (one registered hook per module), registered in the registry of
+    the scope its configs use, under the name the configs use."""
+    hooks = {
+        name: (reg.scope, cls.__module__) for name, (reg, cls) in _grass_mm_entries().items() if reg.name == 'hook'
+    }
+    assert hooks == {
+        'AtomicCheckpointHook': ('mmengine', 'grass_mm.engine.hooks.atomic_checkpoint_hook'),
+        'DeterministicWarnOnlyHook': ('mmengine', 'grass_mm.engine.hooks.deterministic_warn_only_hook'),
+        'PlainCheckpointHook': ('mmengine', 'grass_mm.engine.hooks.plain_checkpoint_hook'),
+        'GraSSWarmupHook': ('mmpretrain', 'grass_mm.engine.hooks.grass_warmup_hook'),
+        'ProbeThenFinetuneHook': ('mmseg', 'grass_mm.engine.hooks.probe_then_finetune_hook'),
+        'ReestimateBNHook': ('mmseg', 'grass_mm.engine.hooks.reestimate_bn_hook'),
+    }

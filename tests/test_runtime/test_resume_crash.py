@@ -23,7 +23,7 @@ import torch
 
 from ._tools import REPO_ROOT
 
-FCN = osp.join(REPO_ROOT, 'configs/smoke/fcn_r18_potsdam_smoke.py')
+FCN = osp.join(REPO_ROOT, 'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py')
 CHILD = """
 _base_ = [{base!r}]
 custom_imports = dict(imports=['grass_mm', '_slow_backend'], allow_failed_imports=False)

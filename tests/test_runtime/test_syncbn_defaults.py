@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from ._tools import REPO_ROOT
 
-FINETUNE = osp.join(REPO_ROOT, 'configs/finetune/fcn_r50_grass-pretrain_40k_potsdam.py')
+FINETUNE = osp.join(REPO_ROOT, 'configs/finetune/fcn_r50-grass-pre_8xb4-40k_potsdam-512x512.py')
 CHILD = """
 _base_ = [{base!r}]
 model = dict(

@@ -15,8 +15,8 @@ from mmengine.config import Config
 
 from ._tools import REPO_ROOT, run_tool
 
-FCN = 'configs/smoke/fcn_r18_potsdam_smoke.py'
-UPERNET = 'configs/smoke/upernet_r18_potsdam_smoke.py'
+FCN = 'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py'
+UPERNET = 'configs/smoke/upernet_r18_1xb2-4it_potsdam-128x128.py'
 METRIC_RE = re.compile(r'aAcc: ([-\d.na]+)\s+mIoU: ([-\d.na]+)\s+mAcc: ([-\d.na]+)')
 
 
@@ -69,8 +69,8 @@ def test_test_tool_writes_pictures(fcn_plain_test):
 
 
 def test_test_tool_tta_is_close_to_plain(fcn_run, fcn_plain_test, tmp_path):
-    """``tools/test.py --tta`` (3 scales x flip, see configs/smoke/potsdam_crop.py) on the checkpoint of the smoke
-    run: it runs mmseg's SegTTAModel on the TTA pipeline and scores within one mIoU point of the plain test."""
+    """``tools/test.py --tta`` (3 scales x flip, see configs/smoke/_base_/potsdam_crop.py) on the checkpoint of the
+    smoke run: it runs mmseg's SegTTAModel on the TTA pipeline and scores within one mIoU point of the plain test."""
     work, _ = fcn_run
     out = _check(
         run_tool(['tools/test.py', FCN, osp.join(work, 'iter_4.pth'), '--work-dir', str(tmp_path / 'tta'), '--tta'])
@@ -194,7 +194,7 @@ def test_mim_train_mmseg(rs_tiles, tmp_path):
 
 
 def test_mim_train_mmpretrain_selfsup_smoke(rs_tiles, tmp_path):
-    out = _mim_train('mmpretrain', 'configs/smoke/simclr_r18_tiles_smoke.py', tmp_path)
+    out = _mim_train('mmpretrain', 'configs/smoke/simclr_resnet18_1xb4-coslr-2it_tiles-rs-64px.py', tmp_path)
     losses = [float(x) for x in re.findall(r'Iter\(train\) \[\d/2\].*?loss: ([\d.]+)', out)]
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses), out[-3000:]
     ckpt = torch.load(tmp_path / 'iter_2.pth', weights_only=True)  # plain-data checkpoint

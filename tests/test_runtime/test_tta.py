@@ -115,7 +115,9 @@ def test_potsdam_tta_on_the_real_crop(rs_tiles):
 
 def test_tool_names_a_missing_tta_key(tmp_path, capsys):
     """A config without ``tta_pipeline`` (e.g. one written before this change) stops with one ``error:`` line."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/smoke/fcn_r18_potsdam_smoke.py'), import_custom_modules=False)
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py'), import_custom_modules=False
+    )
     cfg = cfg.to_dict()
     cfg.pop('tta_pipeline')
     path = str(tmp_path / 'no_tta.py')

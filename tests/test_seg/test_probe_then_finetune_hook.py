@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import grass_mm  # noqa: F401
-from grass_mm.seg import ProbeThenFinetuneHook
+from grass_mm.engine.hooks import ProbeThenFinetuneHook
 
 from _seg_tiny import Snapshots, changed_keys, tiny_runner  # noqa: E402
 

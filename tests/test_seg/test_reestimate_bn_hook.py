@@ -10,7 +10,7 @@ import torch
 from mmengine.hooks import Hook
 
 import grass_mm  # noqa: F401
-from grass_mm.seg import ReestimateBNHook
+from grass_mm.engine.hooks import ReestimateBNHook
 
 from _seg_tiny import Snapshots, changed_keys, tiny_runner  # noqa: E402
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from grass_mm.seg.patch_contrast_head import (
-    PatchContrastHead,
+from grass_mm.seg.patch_contrast_functional import (
     patch_cl_loss,
     patch_class_fractions,
     patch_confidence,
     patch_infonce,
     select_patches,
 )
+from grass_mm.seg.patch_contrast_head import PatchContrastHead
 
 C = 3
 IGN = 255

@@ -6,14 +6,14 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import distance_transform_edt
 
-from grass_mm.seg.pixel_anchor_head import (
-    PixelAnchorHead,
+from grass_mm.seg.pixel_anchor_functional import (
     bane_hard_negatives,
     class_anchors,
     contextual_anchors,
     pixel_anchor_infonce,
     sample_class_pixels,
 )
+from grass_mm.seg.pixel_anchor_head import PixelAnchorHead
 
 C = 3
 IGN = 255

@@ -155,17 +155,10 @@ def test_decode_head_ignore_index_drops_the_class_from_both_components():
 
 
 def test_export_plain_checkpoint_loads_strictly_with_equal_logits(tmp_path):
-    import importlib.util
-    import os.path as osp
-
     from mmengine.config import Config
+    from test_runtime._tools import load_tool
 
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    spec = importlib.util.spec_from_file_location(
-        'export_plain_seg', osp.join(root, 'tools', 'model_converters', 'export_plain_seg.py')
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/model_converters/export_plain_seg.py')
 
     torch.manual_seed(0)
     cfg = tiny_model('uper', patch={}, anchor={})

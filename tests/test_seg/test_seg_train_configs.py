@@ -25,10 +25,10 @@ R18 = [16, 32, 64, 128]
 def test_all_configs_present_and_parse():
     names = [osp.basename(c) for c in CONFIGS]
     for model in ('upernet_r50', 'fcn_r50'):
-        for ds in ('potsdam', 'loveda_urban', 'loveda_rural', 'dubai'):
+        for ds in ('potsdam', 'loveda-urban', 'loveda-rural', 'dubai'):
             for comp in ('patch-contrast', 'pixel-anchor', 'patch-contrast_pixel-anchor'):
-                assert f'{model}_{comp}_{ds}-512x512-80k.py' in names
-    assert 'upernet_swin-t_patch-contrast_potsdam-512x512-80k.py' in names
+                assert f'{model}_{comp}_4xb4-80k_{ds}-512x512.py' in names
+    assert 'upernet_swin-t_patch-contrast_4xb4-80k_potsdam-512x512.py' in names
     for path in CONFIGS:
         cfg = Config.fromfile(path)
         m = cfg.model
@@ -109,10 +109,10 @@ def tiny_potsdam(cfg, root, work_dir):
 
 
 FAMILIES = [
-    'patch_contrast/upernet_r50_patch-contrast_potsdam-512x512-80k.py',
-    'pixel_anchor/upernet_r50_pixel-anchor_potsdam-512x512-80k.py',
-    'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_potsdam-512x512-80k.py',
-    'patch_contrast/upernet_swin-t_patch-contrast_potsdam-512x512-80k.py',
+    'patch_contrast/upernet_r50_patch-contrast_4xb4-80k_potsdam-512x512.py',
+    'pixel_anchor/upernet_r50_pixel-anchor_4xb4-80k_potsdam-512x512.py',
+    'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_4xb4-80k_potsdam-512x512.py',
+    'patch_contrast/upernet_swin-t_patch-contrast_4xb4-80k_potsdam-512x512.py',
 ]
 
 
@@ -142,17 +142,17 @@ def test_train_and_evaluate_on_real_potsdam(rel, rs_tiles, tmp_path):
 def test_full_size_models_build():
     """The real (R50 / Swin-T) component channel lists agree with the backbones."""
     for rel in (
-        'pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_potsdam-512x512-80k.py',
-        'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_loveda_urban-512x512-80k.py',
-        'patch_contrast/upernet_swin-t_patch-contrast_potsdam-512x512-80k.py',
+        'pixel_anchor/upernet_r50_patch-contrast_pixel-anchor_4xb4-80k_potsdam-512x512.py',
+        'pixel_anchor/fcn_r50_patch-contrast_pixel-anchor_4xb4-80k_loveda-urban-512x512.py',
+        'patch_contrast/upernet_swin-t_patch-contrast_4xb4-80k_potsdam-512x512.py',
     ):
         model = build(Config.fromfile(osp.join(ROOT, 'configs', rel)).model)
         assert model.patch_contrast_head is not None
 
 
 CT_RECIPES = [
-    'patch_contrast/upernet_r50_patch-contrast-ct-recipe_potsdam-512x512-80k.py',
-    'patch_contrast/upernet_swin-t_patch-contrast-ct-recipe_potsdam-512x512-80k.py',
+    'patch_contrast/upernet_r50_patch-contrast_4xb4-ct-recipe-adamw-80k_potsdam-512x512.py',
+    'patch_contrast/upernet_swin-t_patch-contrast_4xb4-ct-recipe-adamw-80k_potsdam-512x512.py',
 ]
 
 

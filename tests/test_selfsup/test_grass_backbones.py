@@ -2,8 +2,9 @@
 
 For each family: the stage-wise forward equals the backbone's ``forward``; the guidance pass's LAM (no graph through
 the stages up to ``gs_stage``) equals the LAM of a full autograd pass through the whole backbone, with identical DAR
-boxes; a pretraining checkpoint loads into the matching segmentation backbone (mmseg's own, or mmpretrain's class
-used from mmseg as mmseg's ConvNeXt configs do).
+boxes; built with all four outputs (as the Swin-T / ConvNeXt-T configs), GraSS trains the last output only and keeps
+the LAM, and a pretraining checkpoint loads into the matching segmentation backbone (mmseg's own, or mmpretrain's
+class used from mmseg as mmseg's ConvNeXt configs do) with zero missing and zero unexpected keys.
 """
 
 import pytest
@@ -143,22 +144,46 @@ def test_gs_step_trains(family):
     assert all(p.grad is not None for p in model.backbone.parameters() if p.requires_grad)
 
 
+ALL_OUTPUTS = (0, 1, 2, 3)  # the segmentation backbones' out_indices, and the Swin-T / ConvNeXt-T pretraining's
+
+
+@pytest.mark.parametrize('family', sorted(BACKBONES))
+def test_all_outputs_train_only_the_last_and_keep_the_lam(family):
+    """A pretraining backbone built with all four outputs (as the Swin-T / ConvNeXt-T configs, for a checkpoint with
+    every key of the segmentation backbone): the LAM and the DAR boxes are those of the single-output backbone with the
+    same weights, the neck gets the last output, and every backbone parameter gets a gradient in a GS step except the
+    other outputs' norms (Swin, ConvNeXt: ``norm0-2``), which are frozen, so DDP finds no unused parameter."""
+    one, every = grass(family, gs_stage=1), grass(family, gs_stage=1, out_indices=ALL_OUTPUTS)
+    missing, unexpected = every.load_state_dict(one.state_dict(), strict=False)
+    frozen = {f'backbone.norm{i}.{p}' for i in range(3) for p in ('weight', 'bias')}
+    frozen = frozen if family in ('swin', 'convnext') else set()
+    assert unexpected == [] and set(missing) == frozen
+    assert {n for n, p in every.named_parameters() if not p.requires_grad} == frozen
+    views = one._interleave(random_views(n=4, size=64, seed=1))
+    _, lam_one, boxes_one = one.guided_crops(views, return_maps=True)
+    _, lam, boxes = every.guided_crops(views, return_maps=True)
+    torch.testing.assert_close(lam, lam_one)
+    assert torch.equal(boxes, boxes_one)
+    every.gs_enabled = True
+    every.loss(random_views(n=3, size=64), None)['loss'].backward()
+    assert {n for n, p in every.named_parameters() if p.requires_grad and p.grad is None} == set()
+
+
 @pytest.mark.parametrize('family', sorted(BACKBONES))
 def test_checkpoint_loads_into_the_segmentation_backbone(family):
-    """The pretraining's ``backbone.*`` keys load into the segmentation backbone (4 outputs, as UPerNet's): every
-    key of the segmentation backbone is in the checkpoint except the output norms of the levels the single-output
-    pretraining backbone does not have (Swin, ConvNeXt: ``norm0-2``); no key is left over."""
+    """The pretraining's ``backbone.*`` keys, its backbone built with all four outputs as the Swin-T / ConvNeXt-T
+    configs do, load into the segmentation backbone (4 outputs, as UPerNet's) with zero missing and zero unexpected
+    keys, every shape equal."""
     from mmseg.registry import MODELS as SEG_MODELS
 
-    sd = {k[len('backbone.') :]: v for k, v in grass(family).state_dict().items() if k.startswith('backbone.')}
+    pretrain = grass(family, out_indices=ALL_OUTPUTS)
+    sd = {k[len('backbone.') :]: v for k, v in pretrain.state_dict().items() if k.startswith('backbone.')}
     with DefaultScope.overwrite_default_scope('mmseg'):
-        seg = SEG_MODELS.build(dict(BACKBONES[family][2], out_indices=(0, 1, 2, 3)))
+        seg = SEG_MODELS.build(dict(BACKBONES[family][2], out_indices=ALL_OUTPUTS))
     target = seg.state_dict()
     missing, unexpected = sorted(set(target) - set(sd)), sorted(set(sd) - set(target))
-    level_norms = {f'norm{i}.{p}' for i in range(3) for p in ('weight', 'bias')}
-    assert set(missing) == (level_norms if family in ('swin', 'convnext') else set()), missing
-    assert unexpected == []
-    assert all(sd[k].shape == v.shape for k, v in target.items() if k in sd)
+    assert missing == [] and unexpected == [], (missing, unexpected)
+    assert all(sd[k].shape == v.shape for k, v in target.items())
 
 
 def test_other_backbones_are_refused_at_build():

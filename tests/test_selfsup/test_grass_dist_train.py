@@ -7,7 +7,7 @@ import re
 
 import torch
 
-CONFIG = 'configs/smoke/grass_r18_tiles_smoke.py'
+CONFIG = 'configs/smoke/grass_resnet18_1xb4-coslr-3it_tiles-rs-64px.py'
 
 
 def test_dist_train_grass_two_cpu_processes(cpu_dist_train, tmp_path):

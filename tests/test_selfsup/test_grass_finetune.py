@@ -13,7 +13,7 @@ import grass_mm  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GRASS_CFG = osp.join(REPO, 'configs/grass/grass_resnet50_8xb32-coslr-350e_tiles-potsdam.py')
-FT = osp.join(REPO, 'configs/finetune/{}_r50_grass-pretrain{}_40k_potsdam.py')
+FT = osp.join(REPO, 'configs/finetune/{}_r50-grass-pre_8xb4{}-40k_potsdam-512x512.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,27 +1,18 @@
 """tools/visualize_lam.py writes its PNGs; tools/analysis/dar_purity.py purity vs numpy."""
 
-import importlib.util
 import os.path as osp
 import sys
 
 import numpy as np
 import torch
 from mmengine.config import Config
+from test_runtime._tools import load_tool
 
 from _grass_helpers import small_grass_cfg
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load(rel):
-    spec = importlib.util.spec_from_file_location(osp.basename(rel)[:-3], osp.join(REPO, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_box_purity_matches_numpy():
-    mod = _load('tools/analysis/dar_purity.py')
+    mod = load_tool('tools/analysis/dar_purity.py')
     g = torch.Generator().manual_seed(0)
     labels = torch.randint(0, 4, (20, 16, 16), generator=g)
     labels[:, :3] = mod.IGNORE
@@ -61,7 +52,7 @@ def test_visualize_lam_writes_pngs(rs_tiles, tmp_path, monkeypatch):
             '64',
         ],
     )
-    _load('tools/visualize_lam.py').main()  # in-process: no second interpreter start-up
+    load_tool('tools/visualize_lam.py').main()  # in-process: no second interpreter start-up
     pngs = sorted(out.glob('*_lam.png'))
     assert len(pngs) >= 2
     from PIL import Image

@@ -133,7 +133,7 @@ def test_switch_by_epochs_and_resume_in_warmup(tmp_path):
 
 
 def test_hook_needs_one_warmup_value():
-    from grass_mm.selfsup import GraSSWarmupHook
+    from grass_mm.engine.hooks import GraSSWarmupHook
 
     with pytest.raises(ValueError, match='warmup_epochs'):
         GraSSWarmupHook()

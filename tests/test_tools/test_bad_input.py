@@ -25,9 +25,10 @@ from PIL import Image
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(REPO_ROOT, 'grass_mm', 'demo', 'dubai_aerial')
 SHARED = os.environ.get('GRASS_SHARED_DATA', osp.join(osp.dirname(REPO_ROOT), 'shared', 'data'))
-FCN_VTS = 'configs/quickstart/fcn_r18_quickstart_vts.py'  # data/vts is absent: the typo must win
-FCN_SMOKE = 'configs/smoke/fcn_r18_potsdam_smoke.py'  # the Potsdam crop in ../shared/data: the runner would start
-GRASS = 'configs/quickstart/grass_r18_quickstart_vts.py'
+FCN_VTS = 'configs/quickstart/fcn_r18_1xb4-150it_vts-128x128.py'  # data/vts is absent: the typo must win
+# the Potsdam crop in ../shared/data: the runner would start
+FCN_SMOKE = 'configs/smoke/fcn_r18_1xb2-4it_potsdam-128x128.py'
+GRASS = 'configs/quickstart/grass_resnet18_1xb16-coslr-200it_tiles-vts-64px.py'
 SENTINEL = 'SENTINEL_do_not_delete.txt'
 NOISE = ('Traceback', 'pkg_resources')
 
@@ -185,11 +186,6 @@ def sweep_seg_pretrain(tmp):
 def _no_shared_data():
     path = osp.join(SHARED, 'mmseg_rs_tiles', 'potsdam')
     return None if osp.isdir(path) else f'real data not available: {path} is absent (set GRASS_SHARED_DATA)'
-
-
-def _lead_wired():
-    with open(_tool('experiments', 'sweep.py')) as f:
-        return None if 'check_pretrain_config' in f.read() else 'wired into sweep.py by the lead'
 
 
 # ----------------------------------------------------------------------------- the cases
@@ -416,7 +412,6 @@ CASES = [
         2,
         FCN_VTS,
         one_line=False,
-        skip=_lead_wired,
     ),
     # --- noise around the line
     Case(
@@ -607,7 +602,7 @@ def test_check_pretrain_config(tmp_path):
     from grass_mm.runtime import ConfigCheckError, check_pretrain_config
 
     check_pretrain_config(osp.join(REPO_ROOT, GRASS))
-    with pytest.raises(ConfigCheckError, match=r"fcn_r18_quickstart_vts.py' is a segmentation config"):
+    with pytest.raises(ConfigCheckError, match=r"fcn_r18_1xb4-150it_vts-128x128.py' is a segmentation config"):
         check_pretrain_config(osp.join(REPO_ROOT, FCN_VTS))
     with pytest.raises(ConfigCheckError, match='broken.py'):
         check_pretrain_config(_syntax_error_config(str(tmp_path)))
@@ -615,18 +610,16 @@ def test_check_pretrain_config(tmp_path):
 
 def test_quickstart_overwrite_removes_only_its_outputs(tmp_path):
     """``--overwrite`` (after every input checked) removes what a quickstart writes; the user's files stay."""
-    import importlib.util
+    from grass_mm.experiments import SweepError
+    from grass_mm.experiments.work_dir import check_inputs_kept, prepare_quickstart_dir
 
-    spec = importlib.util.spec_from_file_location('quickstart_tool', _tool('quickstart.py'))
-    qs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(qs)
     work = _earlier_quickstart(str(tmp_path))  # an empty marker, as earlier versions wrote
     for name in ('pretrain/simclr/seed0/iter_4.pth', 'configs/a.py', 'lam_dar.png'):
         _text(osp.join(work, name))
     _text(osp.join(work, 'my_notes.txt'), 'mine')
-    with pytest.raises(qs.QuickstartError, match='pass --overwrite'):
-        qs.prepare_work_dir(work, overwrite=False)
-    qs.prepare_work_dir(work, overwrite=True)
+    with pytest.raises(SweepError, match='pass --overwrite'):
+        prepare_quickstart_dir(work, overwrite=False)
+    prepare_quickstart_dir(work, overwrite=True)
     assert sorted(os.listdir(work)) == ['.grass_mm_quickstart', 'my_notes.txt']
-    with pytest.raises(qs.QuickstartError, match='lies in'):
-        qs.check_inputs_kept(work, [osp.join(work, 'data', 'dubai_aerial')])
+    with pytest.raises(SweepError, match='lies in'):
+        check_inputs_kept(work, [osp.join(work, 'data', 'dubai_aerial')])

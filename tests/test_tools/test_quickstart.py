@@ -1,4 +1,9 @@
-"""tools/quickstart.py with a tiny budget: pretrain -> fine-tune -> evaluate -> table and pictures."""
+"""tools/quickstart.py with a tiny budget: pretrain -> fine-tune -> evaluate -> table and pictures.
+
+The end-to-end run starts the tool in a fresh interpreter, as a user does; its steps (``tools/train.py``,
+``tools/visualize_lam.py``) run in forks of that interpreter (``run_tool(..., fork_steps=True)``), not in fresh
+ones. The other tests call the library (``grass_mm.experiments.quickstart``) in this interpreter.
+"""
 
 import csv
 import glob
@@ -8,7 +13,11 @@ import re
 
 import pytest
 from PIL import Image
-from test_runtime._tools import load_tool, run_tool
+from test_runtime._tools import run_tool
+
+from grass_mm.experiments import SweepError, quickstart
+from grass_mm.experiments.cli import parse_quickstart
+from grass_mm.experiments.data import split_images
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = [
@@ -25,7 +34,7 @@ TINY = [
     '--view-size',
     '32',
     '--num-pictures',
-    '2',
+    '1',
     '--workers',
     '0',
     '--fractions',
@@ -36,10 +45,6 @@ TINY = [
     '0',
 ]
 METHODS = ('random-init', 'SimCLR', 'GraSS')
-
-
-def quickstart(*args):
-    return run_tool([osp.join(REPO_ROOT, 'tools', 'quickstart.py'), *args], timeout=1200)
 
 
 def logged_test_metrics(work_dir):
@@ -82,7 +87,7 @@ def test_quickstart_default_data_tiny(tmp_path):
     demo = osp.join(REPO_ROOT, 'grass_mm', 'demo', 'dubai_aerial')
     before = sorted(glob.glob(osp.join(demo, '**', '*'), recursive=True))
     out = str(tmp_path / 'qs')
-    proc = quickstart('--work-dir', out, *TINY)
+    proc = run_tool([osp.join(REPO_ROOT, 'tools', 'quickstart.py'), '--work-dir', out, *TINY], fork_steps=True)
     check_outputs(out, proc)
     assert '[6/6]' in proc.stdout and 'Iter(train)' in proc.stdout  # progress shown
     assert len(glob.glob(osp.join(out, 'data', 'dubai_aerial', 'ann_dir', 'val', '*.png'))) == 9  # tile 6
@@ -112,29 +117,28 @@ def test_quickstart_default_data_tiny(tmp_path):
 
 def test_quickstart_vts_data(tmp_path):
     """--vts writes the synthetic set and points every dataloader at it (no training here)."""
-    qs = load_tool('tools/quickstart.py')
-    args = qs.parse_args(['--vts', '--num-train', '4', '--num-val', '2', '--size', '32', '--view-size', '16'])
-    data = qs.prepare_data(args, str(tmp_path))
+    args = parse_quickstart(['--vts', '--num-train', '4', '--num-val', '2', '--size', '32', '--view-size', '16'])
+    data = quickstart.quickstart_data(args, str(tmp_path))
     assert data['name'] == 'VTS' and data['num_classes'] == 2
     for split, n in (('train', 4), ('val', 2)):
-        assert len(qs.split_images(data['seg'], split)) == n
-    assert qs.parse_args(['--vts']).vts
+        assert len(split_images(data['seg'], split)) == n
+    assert parse_quickstart(['--vts']).vts
 
 
 def test_quickstart_refuses_foreign_or_earlier_work_dir(tmp_path):
     mine = tmp_path / 'mine'
     mine.mkdir()
     (mine / 'notes.txt').write_text('my notes')
-    proc = quickstart('--work-dir', str(mine), '--overwrite', *TINY)
-    assert proc.returncode == 1
-    assert f'--work-dir {mine} exists and is not empty, and no quickstart made it' in proc.stderr
+    with pytest.raises(SweepError) as err:
+        quickstart.run(parse_quickstart(['--work-dir', str(mine), '--overwrite', *TINY]))
+    assert f'--work-dir {mine} exists and is not empty, and no quickstart made it' in str(err.value)
     assert (mine / 'notes.txt').read_text() == 'my notes' and os.listdir(mine) == ['notes.txt']
     earlier = tmp_path / 'earlier'
     earlier.mkdir()
     (earlier / '.grass_mm_quickstart').write_text('')
     (earlier / 'results.md').write_text('old table')
-    proc = quickstart('--work-dir', str(earlier), *TINY)
-    assert proc.returncode == 1 and 'pass --overwrite' in proc.stderr
+    with pytest.raises(SweepError, match='pass --overwrite'):
+        quickstart.run(parse_quickstart(['--work-dir', str(earlier), *TINY]))
     assert (earlier / 'results.md').read_text() == 'old table'
 
 
@@ -143,13 +147,10 @@ def test_quickstart_refuses_foreign_or_earlier_work_dir(tmp_path):
     [
         (['--data', 'no/such/folder'], '--data no/such/folder is not a folder'),
         (['--dataset-config', 'no_such.py'], '--dataset-config no_such.py does not exist'),
-        (['--warmup-share', '1.5'], '--warmup-share must lie in [0, 1)'),
-        (['--batch', '1'], '--batch must be at least 2'),
-        (['--fractions', '2'], 'label fraction 2 is outside (0, 1]'),
-        (['--vts', '--data', 'x'], '--vts cannot be combined with --data or --dataset-config'),
     ],
 )
-def test_quickstart_bad_flags(tmp_path, args, message):
-    proc = quickstart('--work-dir', str(tmp_path / 'qs'), *args)
-    assert proc.returncode != 0
-    assert message in proc.stderr
+def test_quickstart_bad_inputs(tmp_path, args, message):
+    """Inputs refused before anything is written (the flags argparse refuses: tests/test_experiments)."""
+    with pytest.raises(SweepError, match=re.escape(message)):
+        quickstart.run(parse_quickstart(['--work-dir', str(tmp_path / 'qs'), *args]))
+    assert not (tmp_path / 'qs').exists()

@@ -13,11 +13,8 @@ Runs with the same method and dataset are averaged (``n=`` in the table).
 """
 
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cli import fail  # noqa: E402  (first: filters the third-party warnings)
+from grass_mm.utils.cli import fail  # first: filters the third-party warnings
 
 
 def main(argv=None):

@@ -18,16 +18,14 @@ Purity = (pixels of the most frequent class) / (labelled pixels); ignore labels 
 import argparse
 import glob
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cli import load_grass, run_main  # noqa: E402  (first: filters the third-party warnings)
+from grass_mm.utils.cli import load_grass, run_main  # first: filters the third-party warnings
 
 # isort: split
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import torch
+from PIL import Image
 
 # Dubai colour table (../shared/data/README.md): index = position; black -> ignore
 DUBAI_COLOURS = ['3C1098', '8429F6', '6EC1E4', 'FEDD3A', 'E2A929', '9B9B9B']

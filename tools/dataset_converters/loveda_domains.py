@@ -7,15 +7,12 @@ Example::
 """
 
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+from grass_mm.utils.cli import run_main  # first: filters the third-party warnings
 
 # isort: split
 
-from grass_mm.datasets.converters import convert_loveda_domains  # noqa: E402
+from grass_mm.datasets.converters import convert_loveda_domains
 
 
 def parse_args(argv=None):

@@ -9,15 +9,12 @@ Example::
 
 import argparse
 import json
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from _cli import run_main  # noqa: E402  (first: filters the third-party warnings)
+from grass_mm.utils.cli import run_main  # first: filters the third-party warnings
 
 # isort: split
 
-from grass_mm.datasets.converters import convert_xbd  # noqa: E402
+from grass_mm.datasets.converters import convert_xbd
 
 
 def parse_args(argv=None):

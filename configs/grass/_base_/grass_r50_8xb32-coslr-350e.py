@@ -4,5 +4,6 @@
 _base_ = ['../../baselines/_base_/pretrain_8xb32-coslr-350e.py', './grass_r50.py']
 custom_hooks = [
     dict(type='PlainCheckpointHook'),
+    dict(type='DeterministicWarnOnlyHook'),
     dict(type='GraSSWarmupHook', warmup_epochs=100),
 ]

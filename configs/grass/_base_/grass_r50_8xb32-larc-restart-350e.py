@@ -8,5 +8,6 @@ _base_ = [
 ]
 custom_hooks = [
     dict(type='PlainCheckpointHook'),
+    dict(type='DeterministicWarnOnlyHook'),
     dict(type='GraSSWarmupHook', warmup_epochs=100),
 ]

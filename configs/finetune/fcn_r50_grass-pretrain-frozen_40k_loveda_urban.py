@@ -1,4 +1,0 @@
-# Frozen-backbone (linear-probe style) variant: all four ResNet stages and the stem frozen,
-# BN statistics frozen (norm_eval); only the FCN head learns.
-_base_ = ['./fcn_r50_grass-pretrain_40k_loveda_urban.py']
-model = dict(backbone=dict(frozen_stages=4, norm_eval=True))

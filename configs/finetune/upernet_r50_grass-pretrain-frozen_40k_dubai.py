@@ -1,4 +1,0 @@
-# Frozen-backbone (linear-probe style) variant: all four ResNet stages and the stem frozen,
-# BN statistics frozen (norm_eval); only the UPERNET head learns.
-_base_ = ['./upernet_r50_grass-pretrain_40k_dubai.py']
-model = dict(backbone=dict(frozen_stages=4, norm_eval=True))

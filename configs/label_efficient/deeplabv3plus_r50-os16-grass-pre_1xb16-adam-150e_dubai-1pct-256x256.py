@@ -1,0 +1,3 @@
+# Label-efficient fine-tuning (./README.md): 1 % of the Dubai aerial training images.
+_base_ = ['./_base_/dubai-256x256.py']
+train_dataloader = dict(dataset=dict(dataset=dict(fraction=0.01)))

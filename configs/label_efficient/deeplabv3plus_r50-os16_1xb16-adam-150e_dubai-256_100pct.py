@@ -1,3 +1,0 @@
-# Label-efficient fine-tuning (./README.md): 100 % of the Dubai aerial training images.
-_base_ = ['./_base_/dubai-256.py']
-train_dataloader = dict(dataset=dict(dataset=dict(fraction=1.0)))

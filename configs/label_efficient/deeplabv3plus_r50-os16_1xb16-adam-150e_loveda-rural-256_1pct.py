@@ -1,3 +1,0 @@
-# Label-efficient fine-tuning (./README.md): 1 % of the LoveDA Rural training images.
-_base_ = ['./_base_/loveda-rural-256.py']
-train_dataloader = dict(dataset=dict(dataset=dict(fraction=0.01)))

@@ -1,3 +1,0 @@
-# Label-efficient fine-tuning (./README.md): 5 % of the LoveDA Urban training images.
-_base_ = ['./_base_/loveda-urban-256.py']
-train_dataloader = dict(dataset=dict(dataset=dict(fraction=0.05)))

@@ -1,3 +1,0 @@
-# Label-efficient fine-tuning (./README.md): 10 % of the Potsdam 256-px training tiles.
-_base_ = ['./_base_/potsdam-256.py']
-train_dataloader = dict(dataset=dict(dataset=dict(fraction=0.1)))

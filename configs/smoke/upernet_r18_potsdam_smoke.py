@@ -1,9 +1,0 @@
-# UPerNet-R18 on the real Potsdam crop, 4 iterations at 128x128: the CPU smoke test of the stack.
-# Bases by relative path; default_runtime_seg.py itself pulls mmseg's runtime by `mmseg::`.
-_base_ = ['../_base_/models/upernet_r50.py', 'potsdam_crop.py', '../_base_/default_runtime_seg.py', 'smoke_schedule.py']
-model = dict(
-    data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(depth=18),
-    decode_head=dict(in_channels=[64, 128, 256, 512], channels=64, num_classes=6),
-    auxiliary_head=dict(in_channels=256, channels=32, num_classes=6),
-)
