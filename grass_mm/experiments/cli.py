@@ -129,6 +129,12 @@ def add_budget_args(p: argparse.ArgumentParser, d: SweepSettings) -> None:
     )
 
 
+def add_plan_args(p: argparse.ArgumentParser, d, fractions_help: str, protocols_help: str) -> None:
+    """``--fractions`` and ``--protocols`` of a fine-tuning plan, with the defaults of the settings ``d``."""
+    p.add_argument('--fractions', nargs='+', type=parse_fraction, default=d.fractions, help=fractions_help)
+    p.add_argument('--protocols', nargs='+', default=d.protocols, choices=PROTOCOLS, help=protocols_help)
+
+
 def sweep_parser(description: Optional[str] = None) -> argparse.ArgumentParser:
     """The flags of ``tools/experiments/sweep.py``."""
     d = SweepSettings()
@@ -144,20 +150,12 @@ def sweep_parser(description: Optional[str] = None) -> argparse.ArgumentParser:
         default=d.methods,
         help='random-init, SimCLR, GraSS and any NAME of --pretrain-config',
     )
-    p.add_argument(
-        '--fractions',
-        nargs='+',
-        type=parse_fraction,
-        default=d.fractions,
-        help='label fractions in (0, 1] of the training set (seeded random subsets)',
-    )
-    p.add_argument(
-        '--protocols',
-        nargs='+',
-        default=d.protocols,
-        choices=PROTOCOLS,
-        help='linear (1x1 conv on the frozen encoder, BN frozen), frozen (FCN/UPerNet head on the frozen encoder) '
-        'and/or full fine-tuning',
+    add_plan_args(
+        p,
+        d,
+        fractions_help='label fractions in (0, 1] of the training set (seeded random subsets)',
+        protocols_help='linear (1x1 conv on the frozen encoder, BN frozen), frozen (FCN/UPerNet head on the frozen '
+        'encoder) and/or full fine-tuning',
     )
     p.add_argument(
         '--folds',
@@ -199,19 +197,12 @@ def quickstart_parser(description: Optional[str] = None) -> argparse.ArgumentPar
         '--vts', action='store_true', help='the synthetic Voronoi-texture set (VTS) instead of the Dubai imagery'
     )
     add_budget_args(p, d)
-    p.add_argument(
-        '--fractions',
-        nargs='+',
-        type=parse_fraction,
-        default=d.fractions,
-        help='label fractions of the training images (seeded random subsets)',
-    )
-    p.add_argument(
-        '--protocols',
-        nargs='+',
-        default=d.protocols,
-        choices=PROTOCOLS,
-        help='linear probe (1x1 conv, frozen encoder), frozen encoder with the FCN/UPerNet head, full fine-tuning',
+    add_plan_args(
+        p,
+        d,
+        fractions_help='label fractions of the training images (seeded random subsets)',
+        protocols_help='linear probe (1x1 conv, frozen encoder), frozen encoder with the FCN/UPerNet head, full '
+        'fine-tuning',
     )
     p.add_argument('--seeds', nargs='+', type=int, default=d.seeds, help='seeds (pretraining and fine-tuning)')
     p.add_argument('--num-train', type=int, default=d.num_train, help='VTS training images')
